@@ -1,0 +1,64 @@
+"""The rule registry: rule id -> check function. One module per rule family.
+
+A check receives the :class:`~auditor.facts.Context` and yields
+:class:`~auditor.findings.Problem` objects; the engine stamps id, severity and position.
+A test keeps this registry and the catalogue in ``rules/`` in one-to-one correspondence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from auditor.checks import credentials, inputs, permissions, pinning, structure, triggers
+from auditor.facts import Context
+from auditor.findings import Problem
+
+Check = Callable[[Context], Iterator[Problem]]
+
+REGISTRY: dict[str, Check] = {
+    # Permissions
+    "missing-id-token": permissions.missing_id_token,
+    "workflow-wide-id-token": permissions.workflow_wide_id_token,
+    "unused-id-token": permissions.unused_id_token,
+    "caller-denies-id-token": permissions.caller_denies_id_token,
+    "checkout-without-contents-read": permissions.checkout_without_contents_read,
+    # Credentials
+    "leftover-token": credentials.leftover_token,
+    "password-login": credentials.password_login,
+    "no-trusted-publishing-support": credentials.no_trusted_publishing_support,
+    "hardcoded-token": credentials.hardcoded_token,
+    "committed-pypirc": credentials.committed_pypirc,
+    "credentials-in-url": credentials.credentials_in_url,
+    "committed-private-key": credentials.committed_private_key,
+    "uv-publish-fallback": credentials.uv_publish_fallback,
+    # Pinning
+    "unpinned-action": pinning.unpinned_action,
+    "tag-object-pin": pinning.tag_object_pin,
+    "pin-without-version": pinning.pin_without_version,
+    "outdated-publish-action": pinning.outdated_publish_action,
+    # Environment and triggers
+    "missing-environment": triggers.missing_environment,
+    "dynamic-environment": triggers.dynamic_environment,
+    "dangerous-publish-trigger": triggers.dangerous_publish_trigger,
+    "branch-push-publish": triggers.branch_push_publish,
+    "release-event-not-triggered": triggers.release_event_not_triggered,
+    # Job structure
+    "build-in-publish-job": structure.build_in_publish_job,
+    "reusable-workflow-publish": structure.reusable_workflow_publish,
+    "matrix-publish": structure.matrix_publish,
+    "non-linux-publish-runner": structure.non_linux_publish_runner,
+    "duplicate-attestation": structure.duplicate_attestation,
+    "attestations-disabled": structure.attestations_disabled,
+    "attestations-ignored": structure.attestations_ignored,
+    "skip-existing": structure.skip_existing,
+    "deprecated-publish-input": structure.deprecated_publish_input,
+    "wrong-index-url": structure.wrong_index_url,
+    "testpypi-needs-own-publisher": structure.testpypi_needs_own_publisher,
+    "persist-credentials": structure.persist_credentials,
+    "cache-in-release": structure.cache_in_release,
+    "artifact-path-mismatch": structure.artifact_path_mismatch,
+    # Input
+    "invalid-yaml": inputs.invalid_yaml,
+    "invalid-workflow": inputs.invalid_workflow,
+    "invalid-config": inputs.invalid_config,
+}

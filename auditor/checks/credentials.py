@@ -1,0 +1,227 @@
+"""Credentials: long-lived tokens that reach uploads, and secrets committed to the tree."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from auditor.facts import Context
+from auditor.findings import Problem
+from auditor.publish import PublishStep
+from auditor.source import Anchor, SourceFile
+
+_TP_METHODS = frozenset({"gh-action-pypi-publish", "twine", "uv", "pdm", "maturin"})
+_NO_TP_METHODS = frozenset({"poetry", "flit", "hatch", "other"})
+
+_TOKEN_RES = (
+    re.compile(r"pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}"),
+    re.compile(r"pypi-AgENdGVzdC5weXBpLm9yZw[A-Za-z0-9_-]{50,}"),
+    re.compile(r"pypi-[A-Za-z0-9_-]{85,}"),
+)
+_PEM_RE = re.compile(r"-----BEGIN ((?:RSA |EC |DSA |OPENSSH |ENCRYPTED )?PRIVATE KEY)-----"
+                     r"(.*?)-----END \1-----", re.S)
+_URL_RE = re.compile(r"\b([a-z][a-z0-9+.-]*)://([^\s/@'\":]+):([^\s/@'\"]+)@([^\s/'\"]+)"
+                     r"(/[^\s'\"]*)?", re.I)
+_INDEX_HINT_RE = re.compile(r"simple|pypi|legacy|repository|artifactory|nexus|devpi|packages|"
+                            r"index|api/v4/projects|jfrog|gemfury|cloudsmith|codeartifact",
+                            re.I)
+_PLACEHOLDER_RE = re.compile(r"^(\$\{?[\w.]+\}?|\$\(.*\)|%\(.*\)s|<.*>|\{\{.*\}\}|\*+|x+|"
+                             r"changeme|password|passwd|pass|secret|token|your[-_]?\w*|"
+                             r"\$\{\{.*\}\}|__token__|username|user|\.\.\.)$", re.I)
+_PYPIRC_PASSWORD_RE = re.compile(r"^\s*password\s*[=:]\s*(\S.*?)\s*$", re.I)
+
+
+def _span_of(source: SourceFile, start: int, end: int) -> tuple[int, int, int, int]:
+    line = source.text.count("\n", 0, start)
+    col = start - (source.text.rfind("\n", 0, start) + 1)
+    end_line = source.text.count("\n", 0, end)
+    end_col = end - (source.text.rfind("\n", 0, end) + 1)
+    return (line, col, end_line, end_col)
+
+
+def _text_anchor(source: SourceFile, start: int, end: int, tag: str) -> Anchor:
+    return Anchor(source.path, (tag, source.text[start:end][:24]),
+                  span=_span_of(source, start, end))
+
+
+def _uses_tp_job(ctx: Context, step: PublishStep) -> bool:
+    return ctx.effective_permissions(step.workflow, step.job).id_token
+
+
+def _describe(step: PublishStep) -> str:
+    if step.method == "gh-action-pypi-publish":
+        return ("pypa/gh-action-pypi-publish turns trusted publishing and attestations off "
+                "whenever a password is set, and uploads with this long-lived token instead")
+    return (f"{step.method} uses a configured token instead of trusted publishing, so this "
+            "long-lived credential stays able to upload")
+
+
+def leftover_token(ctx: Context) -> Iterator[Problem]:
+    declared = bool(ctx.config.publishers)
+    for step in ctx.publish_steps:
+        if step.method not in _TP_METHODS or not step.targets_python_index:
+            continue
+        for credential in step.secrets:
+            has_oidc = _uses_tp_job(ctx, step)
+            where = {"input": "input", "option": "option"}.get(credential.where,
+                                                              f"variable ({credential.where})")
+            severity = "high" if has_oidc or declared else "medium"
+            extra = (" The job already has `id-token: write`, so trusted publishing is set up "
+                     "and this token is only a leftover." if has_oidc else "")
+            index = "TestPyPI" if step.index == "testpypi" else "PyPI"
+            yield Problem(
+                credential.anchor,
+                f"`{credential.name}` {where} passes a long-lived {index} credential to the "
+                f"upload: {_describe(step)}.{extra} Remove `{credential.name}`, register a "
+                f"trusted publisher for this workflow on {index}, grant `id-token: write` to "
+                "this job, then delete the repository secret and revoke the token on "
+                f"{index}.",
+                (("the upload", step.anchor),), severity=severity)
+
+
+def password_login(ctx: Context) -> Iterator[Problem]:
+    for step in ctx.publish_steps:
+        if not step.targets_python_index and step.index != "unknown":
+            continue
+        for credential in step.credentials:
+            if not credential.is_username:
+                continue
+            value = credential.value.strip()
+            literal = "${{" not in value and not value.startswith("$")
+            if value == "__token__" or (not literal and not re.search(
+                    r"secrets\.\w*(USER|LOGIN)", value, re.I)):
+                continue
+            if literal and step.method != "gh-action-pypi-publish" and \
+                    not step.targets_python_index:
+                continue
+            consequence = ("the action stops with \"Password-based uploads disabled\" and exit "
+                           "code 1" if step.method == "gh-action-pypi-publish" else
+                           "PyPI rejects the upload with 403")
+            yield Problem(
+                credential.anchor,
+                f"`{credential.name}: {value}` logs in with an account name: PyPI and TestPyPI "
+                f"no longer accept user name and password uploads, so {consequence}. Remove "
+                f"`{credential.name}` and the password, and publish with trusted publishing "
+                "(`id-token: write` and a registered publisher).",
+                (("the upload", step.anchor),))
+
+
+def no_trusted_publishing_support(ctx: Context) -> Iterator[Problem]:
+    for step in ctx.publish_steps:
+        if step.method not in _NO_TP_METHODS or not step.targets_python_index:
+            continue
+        if step.method == "other" and not step.secrets:
+            continue
+        tool = step.step.uses.raw.split("@")[0] if step.method == "other" and step.step.uses \
+            else f"{step.method} publish"
+        yield Problem(
+            step.anchor,
+            f"`{tool}` cannot use trusted publishing, so this upload needs a long-lived "
+            "API token stored as a secret. Build in a separate job and upload with "
+            "`pypa/gh-action-pypi-publish` (or `uv publish --trusted-publishing always`) in a "
+            "job with `id-token: write`, then revoke the token.")
+
+
+def _redact(token: str) -> str:
+    return f"{token[:12]}…{len(token)} characters"
+
+
+def hardcoded_token(ctx: Context) -> Iterator[Problem]:
+    for source in ctx.repo.secret_candidates:
+        if "pypi-" not in source.text:
+            continue
+        seen: set[int] = set()
+        for pattern in _TOKEN_RES:
+            for match in pattern.finditer(source.text):
+                if match.start() in seen:
+                    continue
+                seen.add(match.start())
+                index = "TestPyPI" if "AgENdGVzdC5weXBpLm9yZw" in match.group() else "PyPI"
+                yield Problem(
+                    _text_anchor(source, match.start(), match.end(), "token"),
+                    f"A {index} API token ({_redact(match.group())}) is committed in "
+                    f"`{source.path}`: anyone who can read the repository or its history can "
+                    f"upload as you. Revoke it on {index} now, remove it from the file (and the "
+                    "history), and publish with trusted publishing or a secret.")
+
+
+def committed_pypirc(ctx: Context) -> Iterator[Problem]:
+    for source in ctx.repo.secret_candidates:
+        if source.name.lower() not in (".pypirc", "pypirc"):
+            continue
+        offset = 0
+        for line in source.lines:
+            match = _PYPIRC_PASSWORD_RE.match(line)
+            if match and not _PLACEHOLDER_RE.match(match.group(1).strip("'\"")):
+                start = offset + match.start(1)
+                yield Problem(
+                    _text_anchor(source, start, start + len(match.group(1)), "password"),
+                    f"`{source.path}` is committed with a `password`: the upload credential is "
+                    "in the repository and its history. Revoke it, delete the file from the "
+                    "repository, and publish with trusted publishing (or keep the token in a "
+                    "CI secret).")
+            offset += len(line) + 1
+
+
+def credentials_in_url(ctx: Context) -> Iterator[Problem]:
+    sources = list(ctx.repo.secret_candidates)
+    for source in sources:
+        if "://" not in source.text or source.name.lower() in (".pypirc", "pypirc"):
+            if "://" not in source.text:
+                continue
+        for match in _URL_RE.finditer(source.text):
+            user, password, host, path = match.group(2), match.group(3), match.group(4), \
+                match.group(5) or ""
+            if _PLACEHOLDER_RE.match(password) or _PLACEHOLDER_RE.match(user) and \
+                    _PLACEHOLDER_RE.match(password):
+                continue
+            if password.startswith("$") or "{{" in password or "%" in password[:1]:
+                continue
+            host_l = host.lower()
+            if host_l.endswith(("github.com", "gitlab.com", "bitbucket.org")) or not \
+                    _INDEX_HINT_RE.search(host + path):
+                continue
+            yield Problem(
+                _text_anchor(source, match.start(), match.end(), "url"),
+                f"The index URL `{match.group(1)}://{user}:***@{host}{path[:40]}` carries a "
+                f"password in `{source.path}`: it is stored in the repository history and "
+                "printed wherever the URL is (logs, error messages, pip's output). Rotate the "
+                "credential, keep the URL without it, and pass the credential from a secret "
+                "through the tool's own variable (e.g. `UV_INDEX_<NAME>_PASSWORD`, "
+                "`TWINE_PASSWORD`, `PIP_INDEX_URL` set in the job).")
+
+
+def committed_private_key(ctx: Context) -> Iterator[Problem]:
+    for source in ctx.repo.secret_candidates:
+        if "PRIVATE KEY-----" not in source.text:
+            continue
+        for match in _PEM_RE.finditer(source.text):
+            body = "".join(match.group(2).split())
+            if len(body) < 40 or "..." in body:
+                continue  # an elided example in documentation
+            yield Problem(
+                _text_anchor(source, match.start(), match.start() + 11 + len(match.group(1))
+                             + 10, "key"),
+                f"A PEM {match.group(1).lower()} is committed in `{source.path}`: whoever reads "
+                "the repository can use it (for example as the client key of an mTLS upload "
+                "with `twine --client-cert`). Revoke it, remove it from the repository and its "
+                "history, store it as a CI secret and write it to a temporary file in the job. "
+                "If it is a throw-away test key, exclude the path in `[tool.pubaudit] exclude`.")
+
+
+def uv_publish_fallback(ctx: Context) -> Iterator[Problem]:
+    for step in ctx.publish_steps:
+        if step.method != "uv" or not step.trusted_publishing:
+            continue
+        mode = (step.uv_trusted_mode or "").strip().lower()
+        if mode == "always" or "${{" in mode:
+            continue
+        anchor = step.uv_trusted_anchor if mode and step.uv_trusted_anchor else step.anchor
+        now = f"`--trusted-publishing {mode}`" if mode else "the default `automatic` mode"
+        yield Problem(
+            anchor,
+            f"`uv publish` runs with {now}: when the OIDC exchange fails (missing "
+            "`id-token: write`, no matching publisher) uv carries on without a token and the "
+            "run ends in an unrelated \"Missing credentials\" error. Use "
+            "`uv publish --trusted-publishing always` (or `UV_TRUSTED_PUBLISHING: always`) so "
+            "the real error is reported.")

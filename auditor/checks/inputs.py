@@ -1,0 +1,36 @@
+"""Input: files pubaudit could not read as CI configuration, and its own configuration."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor.facts import Context
+from auditor.findings import Problem
+from auditor.source import Anchor
+
+
+def invalid_yaml(ctx: Context) -> Iterator[Problem]:
+    for problem in ctx.repo.problems:
+        if problem.rule == "invalid-yaml":
+            yield Problem(problem.anchor, f"{problem.message}. CI will reject this file and "
+                          "pubaudit could not audit it; fix the YAML at this position.")
+
+
+def invalid_workflow(ctx: Context) -> Iterator[Problem]:
+    for problem in ctx.repo.problems:
+        if problem.rule == "invalid-workflow":
+            yield Problem(problem.anchor, f"{problem.message}: GitHub rejects this workflow "
+                          "and it never runs.")
+    for workflow in ctx.repo.workflows:
+        for issue in workflow.structure_problems:
+            yield Problem(issue.anchor, f"{issue.message}: GitHub rejects this workflow, so "
+                          "none of its jobs run.")
+
+
+def invalid_config(ctx: Context) -> Iterator[Problem]:
+    for i, error in enumerate(ctx.config.errors):
+        line, column = error.line - 1, error.column - 1
+        yield Problem(Anchor(error.path, ("config", i, error.message[:40]),
+                             span=(line, column, line, column)),
+                      f"{error.message}. pubaudit stops with exit code 2 until the "
+                      "configuration is fixed.")

@@ -1,0 +1,442 @@
+"""Job structure: how the publish job is built, where it runs, and what its steps say."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from auditor.facts import Context, PublishJob
+from auditor.findings import Problem
+from auditor.indexes import upload_url_problem
+from auditor.model import Job, Step, Workflow
+from auditor.publish import PYPA_INPUTS, PYPA_SNAKE_INPUTS, PublishStep, resolve_tool
+from auditor.shell import split_commands, strip_prefixes
+from auditor.source import Anchor
+from auditor.yamlsource import Mapping, Sequence, is_false, is_true
+
+_BUILD_ACTIONS = frozenset({"pypa/cibuildwheel", "hynek/build-and-inspect-python-package",
+                            "joerick/cibuildwheel"})
+
+
+def _is_build(argv: list[str]) -> bool:
+    resolved = resolve_tool(strip_prefixes(argv)[0])
+    if resolved is None:
+        return False
+    tool, args = resolved
+    first = next((a for a in args if not a.startswith("-")), "")
+    if tool in ("build", "pyproject-build", "cibuildwheel"):
+        return True
+    if tool in ("uv", "poetry", "hatch", "pdm", "flit", "maturin", "rye") and first == "build":
+        return True
+    if tool == "pip" and first == "wheel":
+        return True
+    if tool.endswith("setup.py") and any(a in ("sdist", "bdist_wheel") for a in args):
+        return True
+    return tool == "make" and first in ("dist", "build", "wheel", "sdist")
+
+
+def _build_anchor(workflow: Workflow, step: Step) -> Anchor | None:
+    if step.uses is not None and step.uses_node is not None:
+        if step.uses.slug in _BUILD_ACTIONS or (
+                step.uses.is_action("pyo3/maturin-action") and
+                (step.input("command").value.strip() if step.input("command") else "build")
+                in ("build", "sdist")):
+            return step.anchor.child("uses", node=step.uses_node)
+        return None
+    if step.run is None:
+        return None
+    from auditor.positions import scalar_span  # noqa: PLC0415 - small, hot-path free
+    for command in split_commands(step.run.value):
+        argv = command.argv
+        if _is_build(argv):
+            span = scalar_span(workflow.source, step.run, command.start, command.end)
+            anchor = step.anchor.child("run", node=step.run)
+            return Anchor(anchor.path, anchor.route + ("build",), step.run, span) if span \
+                else anchor
+        if argv[:2] == ["poetry", "publish"] and "--build" in argv:
+            return step.anchor.child("run", node=step.run)
+    return None
+
+
+def build_in_publish_job(ctx: Context) -> Iterator[Problem]:
+    for pj in ctx.publish_jobs:
+        if not pj.trusted_publishing or pj.workflow.is_composite:
+            continue
+        if not ctx.effective_permissions(pj.workflow, pj.job).id_token:
+            continue
+        for step in pj.job.steps:
+            anchor = _build_anchor(pj.workflow, step)
+            if anchor is None:
+                continue
+            yield Problem(
+                anchor,
+                f"{pj.job.label} builds the distributions and also holds `id-token: write`: the "
+                "build backend, its plugins and every build dependency run where they can mint "
+                "a PyPI upload token. Build in a separate job without `id-token`, pass `dist/` "
+                "with `actions/upload-artifact`, and keep only the download and the upload in "
+                "the publish job.",
+                (("the upload", pj.steps[0].anchor),))
+            break
+
+
+def _attestations_on(step: PublishStep) -> bool:
+    return step.method == "gh-action-pypi-publish" and not is_false(
+        step.step.input("attestations"))
+
+
+def reusable_workflow_publish(ctx: Context) -> Iterator[Problem]:
+    for pj in ctx.publish_jobs:
+        if not pj.workflow.is_reusable or not pj.trusted_publishing:
+            continue
+        step = next(s for s in pj.steps if s.trusted_publishing)
+        callers = ctx.callers_of(pj.workflow)
+        attest = _attestations_on(step)
+        caller_names = ", ".join(sorted({w.file_name for w, _ in callers})) or "its callers"
+        stage = ("the token exchange works only if the publisher names "
+                 f"`{pj.workflow.file_name}`, and the upload then fails because the attestation "
+                 f"names the caller ({caller_names}) (\"Certificate's Build Config URI ... does "
+                 "not match expected Trusted Publisher\")" if attest else
+                 f"PyPI matches the called file `{pj.workflow.file_name}`, not the caller "
+                 f"({caller_names}); PyPI supports this only by accident")
+        related = [(f"called from {w.file_name}", j.anchor) for w, j in callers[:3]]
+        yield Problem(
+            step.anchor,
+            f"This upload runs inside a reusable workflow (`on: workflow_call`): {stage}. "
+            f"Register `{pj.workflow.file_name}` as the publisher's workflow"
+            f"{' and set `attestations: false` only if you accept losing provenance' if attest else ''}"  # noqa: E501
+            ", or better, move the publish job into the top-level workflow that the release "
+            "event starts.",
+            tuple(related), severity="high" if attest else "medium")
+    for workflow in ctx.repo.workflows:
+        for job in workflow.jobs:
+            if job.uses is None or job.uses.kind != "remote" or job.uses_node is None:
+                continue
+            if not _remote_publishes(job):
+                continue
+            yield Problem(
+                job.anchor.child("uses", node=job.uses_node),
+                f"{job.label} publishes through a reusable workflow of another repository "
+                f"(`{job.uses.raw.split('@')[0]}`): the OIDC token names that repository's file "
+                "in `job_workflow_ref`, which can never match a trusted publisher of this "
+                "repository, and attestations name this workflow instead. Publish from a job "
+                "in this repository that runs `pypa/gh-action-pypi-publish` itself.",
+                severity="high")
+
+
+_REMOTE_PUBLISH_RE = re.compile(r"publish|pypi|release|upload|deploy", re.I)
+
+
+def _remote_publishes(job: Job) -> bool:
+    """A call of another repository's workflow that publishes with this job's OIDC token."""
+    assert job.uses is not None
+    if not _REMOTE_PUBLISH_RE.search(job.uses.subpath.rsplit("/", 1)[-1]):
+        return False
+    return job.permissions is not None and job.permissions.grants_id_token
+
+
+def matrix_publish(ctx: Context) -> Iterator[Problem]:
+    per_package = re.compile(r"package|project|dir|path|module|lib|crate|component|name|"
+                             r"workspace|member", re.I)
+    for pj in ctx.publish_jobs:
+        matrix = pj.job.matrix
+        if not isinstance(matrix, Mapping) or not _python(pj):
+            continue
+        keys = [k.value for k, _ in matrix.pairs if k.value not in ("include", "exclude")]
+        if any(per_package.search(k) for k in keys):
+            continue  # one leg per package: each leg uploads different files
+        sizes = [len(v.items) for k, v in matrix.pairs if isinstance(v, Sequence)]
+        include = matrix.get("include")
+        if (not sizes or all(s <= 1 for s in sizes)) and not (
+                isinstance(include, Sequence) and len(include.items) > 1):
+            continue
+        strategy = pj.job.node.key("strategy")
+        yield Problem(
+            pj.job.anchor.child("strategy", node=strategy),
+            f"{pj.job.label} uploads from every leg of its matrix: the second leg to upload a "
+            "file that another leg already sent fails with \"400 File already exists\", and a "
+            "failed leg leaves a half-published release. Build in the matrix, upload the "
+            "artifacts, and publish once from a separate job that `needs` the matrix job and "
+            "downloads them with `merge-multiple: true`.",
+            (("the upload", pj.steps[0].anchor),))
+
+
+def _python(pj: PublishJob) -> bool:
+    return any(s.targets_python_index or s.index == "unknown" for s in pj.steps)
+
+
+def non_linux_publish_runner(ctx: Context) -> Iterator[Problem]:
+    for pj in ctx.publish_jobs:
+        for step in pj.steps:
+            if step.method != "gh-action-pypi-publish":
+                continue
+            job = pj.job
+            bad = [label for label in job.runs_on
+                   if re.match(r"^(windows|macos|mac)", label.strip().lower())]
+            if step.via_step is not None:
+                yield Problem(
+                    step.via_step.anchor.child("uses", node=step.via_step.uses_node),
+                    "pypa/gh-action-pypi-publish runs inside a local composite action here: it "
+                    "derives its container image from the calling action's repository and ref, "
+                    "so the image pull fails (\"denied\" / \"manifest unknown\"). Call "
+                    "`pypa/gh-action-pypi-publish` directly as a step of the job.",
+                    (("the action inside the composite action", step.anchor),))
+            elif bad and job.runs_on_node is not None:
+                yield Problem(
+                    job.anchor.child("runs-on", node=job.runs_on_node),
+                    f"pypa/gh-action-pypi-publish runs on `{bad[0]}`: it is a container action "
+                    "that only works on Linux runners and stops with \"This action is only able "
+                    "to run under GNU/Linux environments\". Build on that runner, upload the "
+                    "artifacts, and publish from a separate job with `runs-on: ubuntu-latest`.",
+                    (("the upload", step.anchor),))
+            elif job.container is not None:
+                yield Problem(
+                    job.anchor.child("container", node=job.node.key("container")),
+                    f"pypa/gh-action-pypi-publish runs in {job.label}, which has a "
+                    "`container:`: the action starts its own container and fails inside "
+                    "another one (create-docker-action.py: \"No such file or directory\"). "
+                    "Publish from a job without `container:`.",
+                    (("the upload", step.anchor),))
+            break
+
+
+def _dir(value: str | None) -> str:
+    text = (value or "dist").strip().removeprefix("./").rstrip("/")
+    return text or "."
+
+
+def duplicate_attestation(ctx: Context) -> Iterator[Problem]:
+    for pj in ctx.publish_jobs:
+        attested: dict[str, PublishStep] = {}
+        for step in pj.steps:
+            if step.method != "gh-action-pypi-publish":
+                continue
+            directory = _dir(step.step.input("packages-dir", "packages_dir").value
+                             if step.step.input("packages-dir", "packages_dir") else None)
+            first = attested.get(directory)
+            if first is not None:
+                yield Problem(
+                    step.anchor,
+                    f"A second pypi-action step uploads `{directory}/` after "
+                    f"{first.step.label} already attested it: the first run wrote "
+                    "`*.publish.attestation` files there, and this one stops with \"... already "
+                    "has a publish attestation\". Publish to each index from its own job, or set "
+                    "`attestations: false` on the TestPyPI step.",
+                    (("first upload", first.anchor),))
+            elif _attestations_on(step) and step.trusted_publishing:
+                attested[directory] = step
+
+
+def attestations_disabled(ctx: Context) -> Iterator[Problem]:
+    for step in ctx.publish_steps:
+        if step.method != "gh-action-pypi-publish" or not step.trusted_publishing:
+            continue
+        if is_false(step.step.input("attestations")):
+            yield Problem(
+                step.step.input_anchor("attestations"),
+                "`attestations: false` turns off PEP 740 provenance for a trusted-publishing "
+                "upload: users cannot verify that the files came from this workflow. Remove "
+                "the input (attestations are on by default since v1.11).")
+
+
+def attestations_ignored(ctx: Context) -> Iterator[Problem]:
+    for step in ctx.publish_steps:
+        if step.method != "gh-action-pypi-publish" or not is_true(
+                step.step.input("attestations")):
+            continue
+        if step.secrets:
+            why = "a password is set, which turns trusted publishing off"
+        elif step.index == "other":
+            why = f"`{step.url}` is not PyPI or TestPyPI"
+        else:
+            continue
+        yield Problem(
+            step.step.input_anchor("attestations"),
+            f"`attestations: true` is silently ignored here: {why}, and attestations are only "
+            "produced with trusted publishing to PyPI or TestPyPI. Switch the upload to trusted "
+            "publishing, or remove the input so nobody relies on provenance that is not made.")
+
+
+def skip_existing(ctx: Context) -> Iterator[Problem]:
+    for step in ctx.publish_steps:
+        if step.index != "pypi":
+            continue
+        anchor: Anchor | None = None
+        if step.method == "gh-action-pypi-publish":
+            node = step.step.input("skip-existing", "skip_existing")
+            if is_true(node):
+                key = "skip-existing" if step.step.input("skip-existing") else "skip_existing"
+                anchor = step.step.input_anchor(key)
+        elif "--skip-existing" in step.argv:
+            anchor = step.anchor
+        if anchor is None:
+            continue
+        yield Problem(
+            anchor,
+            "`skip-existing` on the PyPI upload hides double publishes and half-published "
+            "releases: a re-run silently uploads nothing and reports success. Remove it for "
+            "PyPI (keep it only for TestPyPI, where repeated uploads are expected).")
+
+
+def deprecated_publish_input(ctx: Context) -> Iterator[Problem]:
+    for step in ctx.publish_steps:
+        if step.method != "gh-action-pypi-publish" or step.step.with_ is None:
+            continue
+        given = {k.value: k for k, _ in step.step.with_.pairs}
+        for name in given:
+            anchor = step.step.input_anchor(name)
+            if name in PYPA_SNAKE_INPUTS:
+                new = PYPA_SNAKE_INPUTS[name]
+                if new in given:
+                    yield Problem(anchor, f"Both `{name}` and `{new}` are set: they are the same "
+                                  "input, and which one wins depends on the action version. "
+                                  f"Keep `{new}` only.")
+                else:
+                    yield Problem(anchor, f"`{name}` is the deprecated spelling of `{new}`: the "
+                                  "action prints a deprecation warning and may drop it. Rename "
+                                  f"it to `{new}`.")
+            elif name not in PYPA_INPUTS:
+                yield Problem(anchor, f"`{name}` is not an input of pypa/gh-action-pypi-publish "
+                              f"and is ignored (inputs: {', '.join(PYPA_INPUTS)}). Remove it or "
+                              "fix its name.")
+
+
+def wrong_index_url(ctx: Context) -> Iterator[Problem]:
+    for step in ctx.publish_steps:
+        if step.url is None:
+            continue
+        problem = upload_url_problem(step.url)
+        if problem is None:
+            continue
+        yield Problem(step.url_anchor or step.anchor,
+                      f"{problem.message}. Otherwise the upload fails (404/405, or a DNS error) "
+                      "before anything is published.", severity=problem.severity)
+
+
+def testpypi_needs_own_publisher(ctx: Context) -> Iterator[Problem]:
+    for step in ctx.publish_steps:
+        if step.index != "testpypi" or not step.trusted_publishing:
+            continue
+        env = step.job.environment.name if step.job.environment else None
+        yield Problem(
+            step.url_anchor or step.anchor,
+            "This upload goes to TestPyPI, a separate site with its own accounts and trusted "
+            "publishers: register a publisher on test.pypi.org too (same workflow file"
+            f"{f', environment `{env}`' if env else ''}), or the exchange fails with "
+            "`invalid-publisher` even though PyPI works.")
+
+
+def _release_jobs(ctx: Context) -> Iterator[tuple[Workflow, Job]]:
+    """Publish jobs and every job they need (the build side of the release), once each."""
+    seen: set[tuple[str, str]] = set()
+    for pj in ctx.publish_jobs:
+        if pj.workflow.is_composite:
+            continue
+        pending = [pj.job]
+        while pending:
+            job = pending.pop()
+            key = (pj.workflow.path, job.job_id)
+            if key in seen:
+                continue
+            seen.add(key)
+            yield pj.workflow, job
+            for need in job.needs:
+                needed = pj.workflow.job(need)
+                if needed is not None:
+                    pending.append(needed)
+
+
+def persist_credentials(ctx: Context) -> Iterator[Problem]:
+    for _workflow, job in _release_jobs(ctx):
+        for step in job.steps:
+            if step.uses is None or not step.uses.is_action("actions/checkout"):
+                continue
+            if is_false(step.input("persist-credentials")):
+                continue
+            yield Problem(
+                step.anchor.child("uses", node=step.uses_node),
+                f"`actions/checkout` in {job.label} of a release leaves the job's GitHub token "
+                "in `.git/config`, where build steps can read it and artifacts can carry it "
+                "away. Add `with: {persist-credentials: false}` (and a token only to the step "
+                "that must push).")
+
+
+_CACHE_ACTIONS = frozenset({"actions/cache", "swatinem/rust-cache", "actions/cache/restore"})
+
+
+def _cache_anchor(step: Step) -> Anchor | None:
+    ref = step.uses
+    if ref is None or step.uses_node is None:
+        return None
+    if ref.full_name in _CACHE_ACTIONS or ref.slug in _CACHE_ACTIONS:
+        return step.anchor.child("uses", node=step.uses_node)
+    if ref.slug in ("actions/setup-python", "actions/setup-node", "actions/setup-go",
+                    "actions/setup-java"):
+        cache = step.input("cache")
+        if cache is not None and cache.value.strip() and not is_false(cache):
+            return step.input_anchor("cache")
+    if ref.slug == "astral-sh/setup-uv" and is_true(step.input("enable-cache")):
+        return step.input_anchor("enable-cache")
+    if ref.slug in ("mamba-org/setup-micromamba", "prefix-dev/setup-pixi") and is_true(
+            step.input("cache-environment") or step.input("cache")):
+        return step.input_anchor("cache-environment" if step.input("cache-environment")
+                                 else "cache")
+    return None
+
+
+def cache_in_release(ctx: Context) -> Iterator[Problem]:
+    for _workflow, job in _release_jobs(ctx):
+        for step in job.steps:
+            anchor = _cache_anchor(step)
+            if anchor is None:
+                continue
+            yield Problem(
+                anchor,
+                f"{job.label} builds or publishes the release and restores a cache: a cache "
+                "written by any other run (a pull request, a test job) can plant files in what "
+                "gets built and uploaded. Turn caching off in release jobs (remove the cache "
+                "step or input).")
+
+
+def artifact_path_mismatch(ctx: Context) -> Iterator[Problem]:
+    for pj in ctx.publish_jobs:
+        pypa = next((s for s in pj.steps if s.method == "gh-action-pypi-publish"), None)
+        steps = pj.job.steps
+        for i, step in enumerate(steps):
+            if step.uses is None or not step.uses.is_action("actions/download-artifact"):
+                continue
+            later = [s for s in steps[i + 1:]]
+            checkout = next((s for s in later if s.uses and s.uses.is_action("actions/checkout")),
+                            None)
+            uses_anchor = step.anchor.child("uses", node=step.uses_node)
+            if checkout is not None:
+                yield Problem(
+                    checkout.anchor.child("uses", node=checkout.uses_node),
+                    "`actions/checkout` runs after the artifacts were downloaded: it cleans the "
+                    "workspace and deletes them, so the upload finds no distributions. Check out "
+                    "before downloading, or drop the checkout.",
+                    (("download", uses_anchor),))
+                continue
+            if pypa is None or pypa.step.index < step.index:
+                continue
+            name = step.input("name")
+            merge = is_true(step.input("merge-multiple"))
+            if name is None and not merge:
+                yield Problem(
+                    uses_anchor,
+                    "This download has no `name:`, so every artifact lands in its own "
+                    "sub-directory (`dist/<artifact>/`) and the pypi action, which reads only "
+                    "the top of `packages-dir`, finds no distributions. Add `name:` for a single "
+                    "artifact, or `pattern:` with `merge-multiple: true`.",
+                    (("the upload", pypa.anchor),))
+                continue
+            path = step.input("path")
+            packages = pypa.step.input("packages-dir", "packages_dir")
+            if _dir(path.value if path else ".") != _dir(packages.value if packages else None):
+                yield Problem(
+                    step.input_anchor("path") if path else uses_anchor,
+                    f"The download puts the files in `{_dir(path.value if path else '.')}/` "
+                    f"but the pypi action uploads from `{_dir(packages.value if packages else None)}/`"  # noqa: E501
+                    ": it finds no distributions. Make the download's `path:` and the action's "
+                    "`packages-dir` the same directory.",
+                    (("the upload", pypa.anchor),))
+

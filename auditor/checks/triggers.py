@@ -1,0 +1,206 @@
+"""Environment and triggers: what gates a publish job, and what can start it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from auditor.facts import Context, PublishJob, Reach
+from auditor.findings import Problem
+from auditor.model import Job, Step, Workflow
+from auditor.shell import split_commands, strip_prefixes
+from auditor.source import Anchor
+
+DANGEROUS = {
+    "pull_request_target": "runs with the base repository's privileges on code a fork can "
+                           "influence, and PyPI refuses tokens from it (\"Publishing from a "
+                           "workflow invoked via 'pull_request_target' is not supported.\")",
+    "workflow_run": "runs with the base repository's privileges and can be set off by a "
+                    "workflow that ran on a fork's pull request",
+    "issue_comment": "can be set off by anyone who can comment on an issue or pull request",
+    "pull_request": "publishes unreviewed pull-request code (and fails for forks, which get "
+                    "no OIDC token)",
+}
+
+
+def _python_steps(pj: PublishJob) -> list:  # type: ignore[type-arg]
+    return [s for s in pj.steps if s.targets_python_index]
+
+
+def missing_environment(ctx: Context) -> Iterator[Problem]:
+    for pj in ctx.publish_jobs:
+        steps = _python_steps(pj)
+        if not steps or pj.job.environment is not None or pj.workflow.is_composite:
+            continue
+        index = "TestPyPI" if all(s.index == "testpypi" for s in steps) else "PyPI"
+        name = "testpypi" if index == "TestPyPI" else "pypi"
+        yield Problem(
+            pj.job.anchor,
+            f"{pj.job.label} uploads to {index} without an `environment:`: there is no place "
+            "for required reviewers or a deployment tag policy, and the PyPI publisher cannot "
+            f"be bound to an environment. Add `environment: {name}` (protected with required "
+            f"reviewers and a tag rule in the repository settings) and register the same "
+            "environment on the trusted publisher.",
+            (("the upload", steps[0].anchor),))
+
+
+def dynamic_environment(ctx: Context) -> Iterator[Problem]:
+    for pj in ctx.publish_jobs:
+        env = pj.job.environment
+        if env is None or not env.is_expression:
+            continue
+        anchor = env.anchor.child("name", node=env.name_node) if env.name_node else env.anchor
+        yield Problem(
+            anchor,
+            f"The environment of {pj.job.label} is an expression (`{env.name}`): nobody can "
+            "check it against the PyPI publisher before the run, and whoever sets the inputs "
+            "may pick an environment without protection rules. Use a literal environment name "
+            "per index (e.g. `pypi` and `testpypi` in two jobs).")
+
+
+def _step_guard(pj: PublishJob) -> str | None:
+    guards = [s.step.if_ for s in pj.steps if s.step.if_]
+    return guards[0] if len(guards) == len(pj.steps) and len(set(guards)) == 1 else None
+
+
+def _reaches(ctx: Context, pj: PublishJob) -> list[Reach]:
+    return ctx.reaches(pj.workflow, pj.job, _step_guard(pj))
+
+
+def dangerous_publish_trigger(ctx: Context) -> Iterator[Problem]:
+    for pj in ctx.publish_jobs:
+        if pj.workflow.is_composite:
+            continue
+        seen: set[tuple[str, str]] = set()
+        for reach in _reaches(ctx, pj):
+            if reach.event not in DANGEROUS:
+                continue
+            key = (reach.trigger.anchor.path, reach.event)
+            if key in seen:
+                continue
+            seen.add(key)
+            related = [("publish job", pj.job.anchor), ("the upload", pj.steps[0].anchor)]
+            if reach.via is not None:
+                related.append(("the calling job", reach.via.anchor))
+            yield Problem(
+                reach.trigger.anchor,
+                f"`{reach.event}` can start {pj.job.label}, which publishes: it "
+                f"{DANGEROUS[reach.event]}. Publish only from `push` of tags or `release`, or "
+                f"guard the job with `if: github.event_name != '{reach.event}' && "
+                "startsWith(github.ref, 'refs/tags/')`.",
+                tuple(related))
+
+
+def branch_push_publish(ctx: Context) -> Iterator[Problem]:
+    for pj in ctx.publish_jobs:
+        steps = [s for s in pj.steps if s.index == "pypi"]
+        if not steps or pj.workflow.is_composite:
+            continue
+        offending: list[Reach] = []
+        for reach in _reaches(ctx, pj):
+            if reach.ref != "branch":
+                continue
+            if reach.event == "push" or (
+                    reach.event in ("schedule", "workflow_dispatch", "repository_dispatch")
+                    and pj.job.environment is None):
+                if all(r.event != reach.event for r in offending):
+                    offending.append(reach)
+        if not offending:
+            continue
+        events = ", ".join(f"`{r.event}`" for r in offending)
+        first = offending[0]
+        push = any(r.event == "push" for r in offending)
+        why = ("every push to a branch publishes whatever is on it" if push else
+               "a run that is not tied to a release tag can publish, and the job has no "
+               "environment whose reviewers could stop it")
+        yield Problem(
+            first.trigger.anchor,
+            f"{pj.job.label} uploads to PyPI and can run on {events} without a tag or release "
+            f"guard: {why}. Publish on `push: tags: ['v*']` or `release: types: [published]`, "
+            "or add `if: startsWith(github.ref, 'refs/tags/')` to the job.",
+            (("publish job", pj.job.anchor), ("the upload", steps[0].anchor)))
+
+
+_RELEASE_ACTIONS = frozenset({
+    "softprops/action-gh-release", "ncipollo/release-action", "actions/create-release",
+    "googleapis/release-please-action", "google-github-actions/release-please-action",
+    "python-semantic-release/python-semantic-release", "cycjimmy/semantic-release-action",
+    "mathieudutour/github-tag-action", "anothrnick/github-tag-action",
+    "rickstaa/action-create-tag", "marvinpinto/action-automatic-releases",
+    "ncipollo/release-action", "elgohr/github-release-action", "svenstaro/upload-release-action",
+})
+_TOKEN_INPUTS = ("token", "github_token", "github-token", "repo-token", "repo_token")
+_DEFAULT_TOKEN_RE = re.compile(r"secrets\.GITHUB_TOKEN|github\.token", re.I)
+
+
+def _default_token(value: str | None) -> bool:
+    return value is None or bool(_DEFAULT_TOKEN_RE.search(value))
+
+
+def _env_value(workflow: Workflow, job: Job, step: Step, names: tuple[str, ...]) -> str | None:
+    for mapping in (step.env, job.env, workflow.env):
+        if mapping is None:
+            continue
+        for name in names:
+            node = mapping.get(name)
+            if node is not None:
+                return getattr(node, "value", "")
+    return None
+
+
+def _creates_release(workflow: Workflow, job: Job, step: Step) -> str | None:
+    """What the step creates with the default token: "a release", "a tag", or None."""
+    if step.uses is not None and step.uses.slug in _RELEASE_ACTIONS:
+        token = next((step.input(n) for n in _TOKEN_INPUTS if step.input(n)), None)
+        if _default_token(token.value if token else None):
+            return "a release" if "tag" not in step.uses.slug else "a tag"
+        return None
+    if step.run is None:
+        return None
+    checkout = next((s for s in job.steps if s.uses and s.uses.is_action("actions/checkout")),
+                    None)
+    checkout_token = checkout.input("token") if checkout else None
+    for command in split_commands(step.run.value):
+        argv, _ = strip_prefixes(command.argv)
+        if argv[:3] == ["gh", "release", "create"]:
+            token = _env_value(workflow, job, step, ("GH_TOKEN", "GITHUB_TOKEN"))
+            if token is not None and _default_token(token):
+                return "a release"
+        if argv[:2] == ["git", "push"] and ("--tags" in argv or "--follow-tags" in argv or any(
+                a.startswith(("refs/tags/", "v")) and a[1:2].isdigit() for a in argv[2:])):
+            if _default_token(checkout_token.value if checkout_token else None):
+                return "a tag"
+    return None
+
+
+def release_event_not_triggered(ctx: Context) -> Iterator[Problem]:
+    listeners = []
+    for pj in ctx.publish_jobs:
+        for trigger in pj.workflow.triggers:
+            tags = trigger.filter_values("tags")
+            if trigger.event == "release" or (trigger.event == "push" and tags):
+                listeners.append((pj, trigger))
+    if not listeners:
+        return
+    for workflow in ctx.repo.workflows:
+        for job in workflow.jobs:
+            for step in job.steps:
+                made = _creates_release(workflow, job, step)
+                if made is None:
+                    continue
+                for pj, trigger in listeners:
+                    if pj.workflow.path == workflow.path:
+                        continue
+                    if (trigger.event == "release") != (made == "a release") and \
+                            trigger.event == "release":
+                        continue
+                    yield Problem(
+                        step.anchor,
+                        f"This step creates {made} with the default `GITHUB_TOKEN`, and "
+                        f"`{pj.workflow.file_name}` publishes on `{trigger.event}`: events made "
+                        "with `GITHUB_TOKEN` start no other workflow, so the release is created "
+                        "and nothing is published. Publish from a job in this workflow that "
+                        "runs after the release is made (gated on its output), or create the "
+                        "release with a GitHub App token.",
+                        (("publishing workflow's trigger", trigger.anchor),))
+                    break

@@ -1,0 +1,232 @@
+"""pubaudit's configuration: ``pubaudit.toml`` or ``[tool.pubaudit]`` in ``pyproject.toml``.
+
+Unknown keys and bad values are errors with a position (the line of the key), never
+ignored: a typo in ``ignore`` must not silently re-enable or hide a rule.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from auditor.catalogue import CONFIDENCES, SEVERITIES, load_catalogue
+
+TOP_KEYS = ("select", "ignore", "exclude", "min-severity", "min-confidence", "fail-on",
+            "rules", "publishers")
+PUBLISHER_KEYS = ("index", "project", "pending", "provider", "owner", "repository",
+                  "workflow", "environment", "email", "subject", "organization", "actor")
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigError:
+    message: str
+    path: str
+    line: int  # 1-based
+    column: int
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    path: str | None = None  # relative to the root, or as given
+    select: tuple[str, ...] | None = None
+    ignore: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    min_severity: str | None = None
+    min_confidence: str | None = None
+    fail_on: str | None = None
+    severity: dict[str, str] = field(default_factory=dict)
+    options: dict[str, dict[str, object]] = field(default_factory=dict)
+    publishers: tuple[dict[str, object], ...] = ()
+    errors: tuple[ConfigError, ...] = ()
+
+    def option(self, rule: str, name: str) -> object:
+        if name in self.options.get(rule, {}):
+            return self.options[rule][name]
+        entry = load_catalogue().get(rule)
+        spec = entry.options.get(name) if entry else None
+        return spec.default if spec else None
+
+
+class _Locator:
+    """Finds the line of a key in the TOML text, for error positions."""
+
+    def __init__(self, text: str, prefix: str) -> None:
+        self.lines = text.splitlines()
+        self.prefix = prefix
+
+    def find(self, *keys: str) -> tuple[int, int]:
+        last = keys[-1] if keys else ""
+        header = ".".join((self.prefix, *keys)) if self.prefix else ".".join(keys)
+        patterns = [re.compile(r"^\s*\[\[?\s*" + re.escape(header) + r"\s*\]\]?"),
+                    re.compile(r"^\s*[\"']?" + re.escape(last) + r"[\"']?\s*=")]
+        section = re.compile(r"^\s*\[\[?\s*" + re.escape(self.prefix or "") )
+        in_section = not self.prefix
+        for number, line in enumerate(self.lines, 1):
+            if self.prefix and line.lstrip().startswith("["):
+                in_section = bool(section.match(line))
+            if patterns[0].match(line):
+                return number, 1 + len(line) - len(line.lstrip())
+            if in_section and last and patterns[1].match(line):
+                return number, 1 + len(line) - len(line.lstrip())
+        return 1, 1
+
+
+def _str_list(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def parse_config(data: dict[str, object], path: str, text: str, prefix: str) -> Config:
+    """Validate the ``[tool.pubaudit]`` table (or a whole ``pubaudit.toml``)."""
+    errors: list[ConfigError] = []
+    where = _Locator(text, prefix)
+    rules = load_catalogue()
+
+    def error(message: str, *keys: str) -> None:
+        line, column = where.find(*keys)
+        errors.append(ConfigError(message, path, line, column))
+
+    def rule_ids(key: str) -> tuple[str, ...]:
+        value = data.get(key)
+        if value is None:
+            return ()
+        if not _str_list(value):
+            error(f"`{key}` must be a list of rule ids", key)
+            return ()
+        assert isinstance(value, list)
+        good = []
+        for rule in value:
+            if rule in rules or rule == "ALL":
+                good.append(rule)
+            else:
+                error(f"`{key}` names an unknown rule {rule!r} (see `pubaudit rules`)", key)
+        return tuple(good)
+
+    for key in data:
+        if key not in TOP_KEYS:
+            error(f"unknown key `{key}` in pubaudit configuration (known: "
+                  f"{', '.join(TOP_KEYS)})", key)
+    select = rule_ids("select") if "select" in data else None
+    ignore = rule_ids("ignore")
+    exclude: tuple[str, ...] = ()
+    if "exclude" in data:
+        if _str_list(data["exclude"]):
+            exclude = tuple(data["exclude"])  # type: ignore[arg-type]
+        else:
+            error("`exclude` must be a list of path patterns", "exclude")
+
+    def level(key: str, allowed: tuple[str, ...]) -> str | None:
+        value = data.get(key)
+        if value is None:
+            return None
+        if value not in allowed:
+            error(f"`{key}` must be one of {', '.join(allowed)}, not {value!r}", key)
+            return None
+        return str(value)
+
+    min_severity = level("min-severity", SEVERITIES)
+    min_confidence = level("min-confidence", CONFIDENCES)
+    fail_on = level("fail-on", SEVERITIES)
+    severity: dict[str, str] = {}
+    options: dict[str, dict[str, object]] = {}
+    rules_table = data.get("rules", {})
+    if not isinstance(rules_table, dict):
+        error("`rules` must be a table of per-rule tables", "rules")
+        rules_table = {}
+    for rule_id, table in rules_table.items():
+        if rule_id not in rules:
+            error(f"`rules.{rule_id}`: unknown rule id", "rules", rule_id)
+            continue
+        if not isinstance(table, dict):
+            error(f"`rules.{rule_id}` must be a table", "rules", rule_id)
+            continue
+        for name, value in table.items():
+            if name == "severity":
+                if value in SEVERITIES:
+                    severity[rule_id] = str(value)
+                else:
+                    error(f"`rules.{rule_id}.severity` must be one of {', '.join(SEVERITIES)}",
+                          "rules", rule_id, "severity")
+                continue
+            spec = rules[rule_id].options.get(name)
+            if spec is None:
+                known = ", ".join(["severity", *rules[rule_id].options]) or "severity"
+                error(f"`rules.{rule_id}` has no option `{name}` (known: {known})",
+                      "rules", rule_id, name)
+                continue
+            ok = (_str_list(value) if spec.type == "list[str]" else
+                  isinstance(value, bool) if spec.type == "bool" else isinstance(value, str))
+            if not ok:
+                error(f"`rules.{rule_id}.{name}` must be {spec.type}", "rules", rule_id, name)
+                continue
+            options.setdefault(rule_id, {})[name] = value
+    publishers: list[dict[str, object]] = []
+    raw_publishers = data.get("publishers", [])
+    if not isinstance(raw_publishers, list) or not all(
+            isinstance(p, dict) for p in raw_publishers):
+        error("`publishers` must be an array of tables ([[tool.pubaudit.publishers]])",
+              "publishers")
+    else:
+        for entry in raw_publishers:
+            for name in entry:
+                if name not in PUBLISHER_KEYS:
+                    error(f"unknown key `{name}` in a publisher declaration (known: "
+                          f"{', '.join(PUBLISHER_KEYS)})", "publishers", name)
+            publishers.append(entry)
+    return Config(path, select, ignore, exclude, min_severity, min_confidence, fail_on,
+                  severity, options, tuple(publishers), tuple(errors))
+
+
+def _toml_error(path: str, exc: tomllib.TOMLDecodeError) -> ConfigError:
+    match = re.search(r"line (\d+), column (\d+)", str(exc))
+    line, column = (int(match.group(1)), int(match.group(2))) if match else (1, 1)
+    return ConfigError(f"not valid TOML: {str(exc).split(' (at')[0]}", path, line, column)
+
+
+def load_config(root: Path, explicit: Path | None = None,
+                pyproject_text: str | None = None) -> Config:
+    """Find and validate the configuration for ``root``.
+
+    ``explicit`` is ``--config``; otherwise ``pubaudit.toml`` wins over ``pyproject.toml``.
+    """
+    candidates: list[tuple[Path, str]] = []
+    if explicit is not None:
+        candidates.append((explicit, "" if explicit.name != "pyproject.toml" else "tool.pubaudit"))
+    else:
+        candidates.append((root / "pubaudit.toml", ""))
+        candidates.append((root / "pyproject.toml", "tool.pubaudit"))
+    for path, prefix in candidates:
+        if explicit is None and not path.is_file():
+            continue
+        try:
+            display = path.relative_to(root).as_posix()
+        except ValueError:
+            display = str(path)
+        try:
+            text = (pyproject_text if pyproject_text is not None and path.name ==
+                    "pyproject.toml" and explicit is None else
+                    path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            return Config(display, errors=(ConfigError(f"cannot read the configuration: {exc}",
+                                                       display, 1, 1),))
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            if prefix:  # a broken pyproject is reported as project metadata, not config
+                return Config(display, errors=(_toml_error(display, exc),)) \
+                    if explicit is not None else Config()
+            return Config(display, errors=(_toml_error(display, exc),))
+        if prefix:
+            table: object = data.get("tool", {})
+            table = table.get("pubaudit") if isinstance(table, dict) else None
+            if table is None:
+                if explicit is not None:
+                    return Config(display)
+                continue
+            if not isinstance(table, dict):
+                return Config(display, errors=(ConfigError("`tool.pubaudit` must be a table",
+                                                           display, 1, 1),))
+            return parse_config(table, display, text, prefix)
+        return parse_config(data, display, text, prefix)
+    return Config()

@@ -1,0 +1,315 @@
+"""Find the files to audit, read them safely, and load what the rules need.
+
+Every failure to read or parse becomes a ``LoadProblem`` (reported as ``invalid-yaml``),
+never an exception: the other files are still scanned. Directories are walked without
+following symlinks; a symlinked file is read only when it resolves inside the root.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from auditor import yamlsource
+from auditor.config import Config
+from auditor.model import Workflow, build_composite_action, build_workflow
+from auditor.source import Anchor, SourceFile
+
+MAX_TEXT_BYTES = 2 * 1024 * 1024  # files scanned for leaked secrets
+_SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", ".tox", ".nox", "__pycache__",
+                        ".mypy_cache", ".ruff_cache", ".pytest_cache", ".hg", ".svn",
+                        "site-packages", ".eggs"})
+# Only files containing one of these are kept for the secret rules (a fast bytes search).
+_SECRET_MARKERS = (b"pypi-Ag", b"PRIVATE KEY-----", b"@", b"password")
+_URL_USERINFO_RE = re.compile(rb"[a-z][a-z0-9+.-]*://[^\s/@'\"]+:[^\s/@'\"]+@", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class LoadProblem:
+    anchor: Anchor
+    message: str
+    rule: str = "invalid-yaml"
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    """What ``pyproject.toml`` says that publishing depends on."""
+
+    source: SourceFile
+    name: str | None
+    needs_metadata_2_4: bool  # an SPDX ``license`` string or ``license-files``
+    uv_indexes: dict[str, str]  # index name -> publish-url (or url)
+
+
+@dataclass(slots=True)
+class Repository:
+    root: Path
+    workflows: list[Workflow] = field(default_factory=list)
+    actions: dict[str, Workflow] = field(default_factory=dict)  # directory -> composite action
+    problems: list[LoadProblem] = field(default_factory=list)
+    secret_candidates: list[SourceFile] = field(default_factory=list)
+    sources: dict[str, SourceFile] = field(default_factory=dict)
+    project: Project | None = None
+    config: Config = field(default_factory=Config)
+    files_scanned: int = 0
+
+    def workflow_at(self, path: str) -> Workflow | None:
+        for workflow in self.workflows:
+            if workflow.path == path:
+                return workflow
+        return None
+
+
+def find_root(start: Path) -> Path:
+    """The repository root of a path: the nearest ancestor with ``.git``, else the
+    directory above ``.github``, else the path's own directory."""
+    here = start if start.is_dir() else start.parent
+    here = here.resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    parts = here.parts
+    if ".github" in parts:
+        return Path(*parts[:parts.index(".github")])
+    return here
+
+
+def _kind(rel: str, explicit: bool) -> str:
+    parts = rel.split("/")
+    name = parts[-1]
+    lower = name.lower()
+    if len(parts) == 3 and parts[0] == ".github" and parts[1] == "workflows" and \
+            lower.endswith((".yml", ".yaml")):
+        return "workflow"
+    if lower in ("action.yml", "action.yaml"):
+        return "action"
+    if explicit and lower.endswith((".yml", ".yaml")):
+        return "workflow"
+    if rel == "pyproject.toml":
+        return "pyproject"
+    return "text"
+
+
+class _Excluder:
+    def __init__(self, patterns: tuple[str, ...]) -> None:
+        self.patterns = [p.strip().rstrip("/") for p in patterns if p.strip() and
+                         not p.startswith("#")]
+
+    def excluded(self, rel: str) -> bool:
+        if not self.patterns:
+            return False
+        parts = rel.split("/")
+        prefixes = ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
+        for pattern in self.patterns:
+            anchored = pattern.startswith("/")
+            pat = pattern.lstrip("/")
+            for prefix in prefixes:
+                if fnmatch.fnmatchcase(prefix, pat):
+                    return True
+                if not anchored and "/" not in pat and fnmatch.fnmatchcase(
+                        prefix.rsplit("/", 1)[-1], pat):
+                    return True
+        return False
+
+
+def _read(path: Path, root: Path, limit: int) -> bytes | str:
+    """The file's bytes, or a reason it cannot be read."""
+    try:
+        if path.is_symlink():
+            target = path.resolve()
+            if not target.is_relative_to(root):
+                return "a symbolic link pointing outside the scanned tree (not followed)"
+        size = path.stat().st_size
+        if size > limit:
+            return f"larger than {limit // (1024 * 1024)} MB; not read"
+        with path.open("rb") as handle:
+            return handle.read(limit + 1)
+    except OSError as exc:
+        return f"cannot be read: {exc.strerror or exc}"
+
+
+def _decode(data: bytes) -> tuple[str | None, str, int, int]:
+    """``(text, error, line, column)``; text is ``None`` when the bytes are not UTF-8 text."""
+    if b"\x00" in data[:8192]:
+        return None, "binary file (NUL bytes), not a YAML text file", 0, 0
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        before = data[:exc.start]
+        line = before.count(b"\n")
+        column = len(before) - (before.rfind(b"\n") + 1)
+        return None, f"not valid UTF-8 (byte 0x{data[exc.start]:02x})", line, column
+    return text, "", 0, 0
+
+
+def _load_yaml(repo: Repository, rel: str, path: Path, kind: str) -> None:
+    data = _read(path, repo.root, yamlsource.MAX_BYTES)
+    anchor = Anchor(rel, ())
+    if isinstance(data, str):
+        repo.problems.append(LoadProblem(Anchor(rel, (), span=(0, 0, 0, 0)),
+                                         f"`{rel}` is {data}"))
+        return
+    text, error, line, column = _decode(data)
+    if text is None:
+        repo.problems.append(LoadProblem(Anchor(rel, (), span=(line, column, line, column)),
+                                         f"`{rel}` is a {error}" if error.startswith("binary")
+                                         else f"`{rel}` is {error}"))
+        return
+    source = SourceFile.from_text(rel, text)
+    repo.sources[rel] = source
+    try:
+        document = yamlsource.load(text)
+    except yamlsource.YamlLoadError as exc:
+        repo.problems.append(LoadProblem(
+            Anchor(rel, (), span=(exc.line, exc.column, exc.line, exc.column)),
+            f"not valid YAML: {exc.message}"))
+        return
+    for diagnostic in document.diagnostics:
+        repo.problems.append(LoadProblem(
+            Anchor(rel, ("diagnostic", diagnostic.line), span=(
+                diagnostic.line, diagnostic.column, diagnostic.line, diagnostic.column)),
+            diagnostic.message))
+    if kind == "action":
+        action = build_composite_action(source, document.root)
+        if action is not None:
+            repo.actions[rel.rsplit("/", 1)[0] if "/" in rel else ""] = action
+        return
+    built = build_workflow(source, document.root)
+    if isinstance(built, Workflow):
+        repo.workflows.append(built)
+    else:
+        repo.problems.append(LoadProblem(built.anchor if built.anchor.node else anchor,
+                                         built.message, "invalid-workflow"))
+
+
+def _load_project(repo: Repository, path: Path) -> None:
+    data = _read(path, repo.root, MAX_TEXT_BYTES)
+    if isinstance(data, str):
+        return
+    text, _, _, _ = _decode(data)
+    if text is None:
+        return
+    source = SourceFile.from_text("pyproject.toml", text)
+    repo.sources["pyproject.toml"] = source
+    repo.secret_candidates.append(source)
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        repo.project = Project(source, None, False, {})
+        return
+    project = doc.get("project") if isinstance(doc.get("project"), dict) else {}
+    assert isinstance(project, dict)
+    name = project.get("name") if isinstance(project.get("name"), str) else None
+    needs_24 = isinstance(project.get("license"), str) or "license-files" in project
+    indexes: dict[str, str] = {}
+    tool = doc.get("tool") if isinstance(doc.get("tool"), dict) else {}
+    uv = tool.get("uv") if isinstance(tool, dict) and isinstance(tool.get("uv"), dict) else {}
+    raw_indexes = uv.get("index", []) if isinstance(uv, dict) else []
+    if isinstance(raw_indexes, list):
+        for entry in raw_indexes:
+            if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+                url = entry.get("publish-url") or entry.get("url")
+                if isinstance(url, str):
+                    indexes[entry["name"]] = url
+    repo.project = Project(source, name, needs_24, indexes)
+
+
+def _consider_text(repo: Repository, rel: str, path: Path) -> None:
+    data = _read(path, repo.root, MAX_TEXT_BYTES)
+    if isinstance(data, str) or b"\x00" in data[:8192]:
+        return
+    name = rel.rsplit("/", 1)[-1].lower()
+    interesting = name in (".pypirc", "pypirc", "pip.conf", "pip.ini") or b"pypi-Ag" in data \
+        or b"PRIVATE KEY-----" in data or _URL_USERINFO_RE.search(data) is not None
+    if not interesting:
+        return
+    text = data.decode("utf-8", errors="replace")
+    source = SourceFile.from_text(rel, text)
+    repo.secret_candidates.append(source)
+
+
+def load_repository(root: Path, config: Config, files: list[Path] | None = None) -> Repository:
+    """Load the whole tree under ``root``, or only ``files`` (and the local files they use)."""
+    repo = Repository(root=root, config=config)
+    excluder = _Excluder(config.exclude + _gitignore(root))
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file():
+        _load_project(repo, pyproject)
+    entries: list[tuple[str, Path, bool]] = []
+    if files is None:
+        for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+            rel_dir = Path(dirpath).relative_to(root).as_posix()
+            rel_dir = "" if rel_dir == "." else rel_dir
+            dirnames[:] = sorted(
+                d for d in dirnames if d not in _SKIP_DIRS and not excluder.excluded(
+                    f"{rel_dir}/{d}" if rel_dir else d))
+            for filename in sorted(filenames):
+                rel = f"{rel_dir}/{filename}" if rel_dir else filename
+                if not excluder.excluded(rel):
+                    entries.append((rel, Path(dirpath) / filename, False))
+    else:
+        for file in files:
+            try:
+                rel = file.resolve().relative_to(root).as_posix()
+            except ValueError:
+                rel = file.as_posix()
+            entries.append((rel, file, True))
+    for rel, path, explicit in entries:
+        kind = _kind(rel, explicit)
+        repo.files_scanned += 1
+        if kind in ("workflow", "action"):
+            _load_yaml(repo, rel, path, kind)
+            source = repo.sources.get(rel)
+            if source is not None and (b"pypi-Ag" in source.text.encode() or
+                                       "PRIVATE KEY-----" in source.text or
+                                       _URL_USERINFO_RE.search(source.text.encode())):
+                repo.secret_candidates.append(source)
+        elif kind == "pyproject":
+            continue
+        else:
+            _consider_text(repo, rel, path)
+    if files is not None:
+        _load_referenced(repo)
+    repo.workflows.sort(key=lambda w: w.path)
+    return repo
+
+
+def _load_referenced(repo: Repository) -> None:
+    """In file mode, also load the local reusable workflows and actions the files use."""
+    seen = {w.path for w in repo.workflows} | set(repo.actions)
+    pending = list(repo.workflows)
+    while pending:
+        workflow = pending.pop()
+        refs = [job.uses for job in workflow.jobs if job.uses] + [
+            step.uses for job in workflow.jobs for step in job.steps if step.uses]
+        for ref in refs:
+            if ref is None or ref.kind != "local":
+                continue
+            target = ref.subpath.removeprefix("./").split("@")[0].rstrip("/")
+            if target in seen:
+                continue
+            seen.add(target)
+            path = repo.root / target
+            if target.endswith((".yml", ".yaml")) and path.is_file():
+                _load_yaml(repo, target, path, "workflow")
+                added = repo.workflow_at(target)
+                if added is not None:
+                    pending.append(added)
+            else:
+                for name in ("action.yml", "action.yaml"):
+                    if (path / name).is_file():
+                        _load_yaml(repo, f"{target}/{name}", path / name, "action")
+                        break
+
+
+def _gitignore(root: Path) -> tuple[str, ...]:
+    try:
+        text = (root / ".gitignore").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ()
+    return tuple(line.strip() for line in text.splitlines()[:2000]
+                 if line.strip() and not line.startswith(("#", "!")))

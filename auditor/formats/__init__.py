@@ -1,0 +1,5 @@
+"""Output formats. Each module renders a :class:`~auditor.engine.Report` to a string."""
+
+from __future__ import annotations
+
+FORMATS = ("text", "json")

@@ -1,0 +1,53 @@
+"""``--format json``: the stable contract of SPEC §5 (schema: ``schemas/report.schema.json``)."""
+
+from __future__ import annotations
+
+import json
+
+from auditor import __version__
+from auditor.catalogue import SEVERITIES
+from auditor.engine import Report
+from auditor.findings import Finding
+from auditor.inventory import inventory
+
+SCHEMA_VERSION = 1
+
+
+def _finding(finding: Finding) -> dict[str, object]:
+    fix = None
+    if finding.fix is not None:
+        fix = {"title": finding.fix.title, "safe": finding.fix.safe,
+               "edits": [{"path": e.path, "line": e.line, "column": e.column,
+                          "end_line": e.end_line, "end_column": e.end_column,
+                          "replacement": e.replacement} for e in finding.fix.edits]}
+    return {
+        "rule": finding.rule,
+        "severity": finding.severity,
+        "confidence": finding.confidence,
+        "message": finding.message,
+        "location": finding.location.as_dict(),
+        "related": [{"label": label, "location": loc.as_dict()}
+                    for label, loc in finding.related],
+        "help_uri": finding.help_uri,
+        "fingerprint": finding.fingerprint,
+        "suppressed": finding.suppressed,
+        "suppression": finding.suppression,
+        "fix": fix,
+    }
+
+
+def render(report: Report) -> str:
+    active = report.active
+    by_severity = {s: n for s in reversed(SEVERITIES)
+                   if (n := sum(1 for f in active if f.severity == s))}
+    document = {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "pubaudit", "version": __version__},
+        "root": report.display_root,
+        "findings": [_finding(f) for f in report.findings],
+        "publish_jobs": [e.as_dict() for e in inventory(report.root, report.publish_jobs)],
+        "summary": {"files": report.files, "findings": len(active),
+                    "suppressed": len(report.findings) - len(active),
+                    "by_severity": by_severity},
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

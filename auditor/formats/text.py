@@ -1,0 +1,68 @@
+"""``--format text``: for people. One block per finding, the source line, a caret underline.
+
+Colour only when asked for (``color=True``, decided by the CLI from the terminal,
+``--no-color``, ``NO_COLOR`` and ``FORCE_COLOR``); plain ANSI codes, no rich import.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+from auditor.catalogue import SEVERITIES
+from auditor.engine import Report
+from auditor.findings import Finding, Location
+
+_COLORS = {"high": "\033[1;31m", "medium": "\033[33m", "low": "\033[36m", "info": "\033[2m"}
+_BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"
+
+
+def _snippet(report: Report, location: Location, indent: str, color: bool) -> list[str]:
+    source = report.sources.get(location.path)
+    if source is None or not 0 < location.line <= len(source.lines):
+        return []
+    line = source.lines[location.line - 1].replace("\t", " ")
+    start = max(location.column - 1, 0)
+    end = location.end_column - 1 if location.end_line == location.line else len(line)
+    width = max(end - start, 1)
+    number = f"{location.line:>4} | "
+    caret = " " * (len(number) + start) + "^" * min(width, max(len(line) - start, 1))
+    if color:
+        caret = f"{_BOLD}{caret}{_RESET}"
+    return [f"{indent}{number}{line}", f"{indent}{caret}"]
+
+
+def _block(report: Report, finding: Finding, color: bool) -> list[str]:
+    loc = finding.location
+    severity = finding.severity
+    if color:
+        severity = f"{_COLORS[severity]}{severity}{_RESET}"
+    head = f"{loc.path}:{loc.line}:{loc.column}  {severity}  {finding.rule}"
+    lines = [head]
+    lines += textwrap.wrap(finding.message, 96, initial_indent="  ", subsequent_indent="  ",
+                           break_on_hyphens=False, break_long_words=False)
+    lines += _snippet(report, loc, "  ", color)
+    for label, related in finding.related:
+        where = f"{related.path}:{related.line}:{related.column}"
+        lines.append(f"  = {label}: {where}")
+        lines += _snippet(report, related, "    ", color)
+    return lines
+
+
+def render(report: Report, color: bool = False, quiet: bool = False) -> str:
+    out: list[str] = []
+    active = report.active
+    if not quiet:
+        for finding in active:
+            out += _block(report, finding, color)
+            out.append("")
+    counts = [f"{n} {s}" for s in reversed(SEVERITIES)
+              if (n := sum(1 for f in active if f.severity == s))]
+    suppressed = len(report.findings) - len(active)
+    summary = (f"{len(active)} finding{'s' if len(active) != 1 else ''}"
+               f"{' (' + ', '.join(counts) + ')' if counts else ''} in {report.files} files; "
+               f"{len(report.publish_jobs)} publish job"
+               f"{'s' if len(report.publish_jobs) != 1 else ''}")
+    if suppressed:
+        summary += f"; {suppressed} suppressed"
+    out.append(f"{_BOLD}{summary}{_RESET}" if color else summary)
+    return "\n".join(out) + "\n"

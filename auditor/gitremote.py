@@ -1,0 +1,74 @@
+"""The ``origin`` remote of a repository, read from ``.git/config`` without running git."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+_SECTION_RE = re.compile(r'^\s*\[\s*remote\s+"origin"\s*\]\s*$')
+_URL_RE = re.compile(r"^\s*url\s*=\s*(\S+)\s*$")
+_REMOTE_RE = re.compile(
+    r"^(?:[a-z+]+://(?:[^@/]+@)?(?P<host>[^/:]+)(?::\d+)?/|(?:[^@/]+@)?(?P<scp>[^/:]+):)"
+    r"(?P<path>.+?)(?:\.git)?/?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Remote:
+    host: str
+    owner: str  # GitLab: the namespace, subgroups included
+    repository: str
+
+
+def parse_remote_url(url: str) -> Remote | None:
+    match = _REMOTE_RE.match(url.strip())
+    if not match:
+        return None
+    host = (match.group("host") or match.group("scp") or "").lower()
+    parts = [p for p in match.group("path").split("/") if p]
+    if len(parts) < 2:
+        return None
+    return Remote(host, "/".join(parts[:-1]), parts[-1])
+
+
+def _git_dir(root: Path) -> Path | None:
+    dot_git = root / ".git"
+    if dot_git.is_dir():
+        return dot_git
+    if dot_git.is_file():  # worktrees and submodules: "gitdir: <path>"
+        try:
+            text = dot_git.read_text(encoding="utf-8", errors="replace")[:4096]
+        except OSError:
+            return None
+        match = re.match(r"\s*gitdir:\s*(.+)", text)
+        if match:
+            target = (root / match.group(1).strip()).resolve()
+            common = target / "commondir"
+            if common.is_file():
+                try:
+                    target = (target / common.read_text().strip()).resolve()
+                except OSError:
+                    return target
+            return target
+    return None
+
+
+def origin(root: Path) -> Remote | None:
+    """The parsed ``origin`` URL, or ``None`` when there is none or it cannot be read."""
+    git_dir = _git_dir(root)
+    if git_dir is None:
+        return None
+    try:
+        text = (git_dir / "config").read_text(encoding="utf-8", errors="replace")[:1_000_000]
+    except OSError:
+        return None
+    in_origin = False
+    for line in text.splitlines():
+        if line.lstrip().startswith("["):
+            in_origin = bool(_SECTION_RE.match(line))
+            continue
+        if in_origin:
+            match = _URL_RE.match(line)
+            if match:
+                return parse_remote_url(match.group(1))
+    return None

@@ -1,0 +1,74 @@
+"""Package-index URLs: which index a URL names, and whether it is an upload endpoint."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+PYPI_UPLOAD = "https://upload.pypi.org/legacy/"
+TESTPYPI_UPLOAD = "https://test.pypi.org/legacy/"
+
+# Names twine, poetry, pdm, hatch and maturin accept for the two public indexes.
+_NAMED = {
+    "pypi": "pypi", "main": "pypi",
+    "testpypi": "testpypi", "test-pypi": "testpypi", "test_pypi": "testpypi", "test": "testpypi",
+}
+
+
+def index_of_name(name: str) -> str | None:
+    """The index a repository *name* (``-r testpypi``) denotes, if it is a well-known one."""
+    return _NAMED.get(name.strip().lower())
+
+
+def index_of_url(url: str) -> str:
+    """``pypi``, ``testpypi``, ``other`` or ``unknown`` (an expression) for an upload URL."""
+    value = url.strip()
+    if "${{" in value or value.startswith("$"):
+        return "unknown"
+    host = (urlsplit(value).hostname or "").lower()
+    if host in ("upload.pypi.org", "pypi.org", "www.pypi.org", "pypi.python.org"):
+        return "pypi"
+    if host in ("test.pypi.org", "upload.test.pypi.org", "testpypi.org"):
+        return "testpypi"
+    if not host:
+        return "unknown"
+    return "other"
+
+
+@dataclass(frozen=True, slots=True)
+class UrlProblem:
+    message: str
+    severity: str | None = None  # None: the rule's default
+
+
+def upload_url_problem(url: str) -> UrlProblem | None:
+    """Why ``url`` is not a working upload endpoint for PyPI/TestPyPI (or is plain HTTP)."""
+    value = url.strip()
+    if "${{" in value:
+        return None
+    parts = urlsplit(value)
+    host = (parts.hostname or "").lower()
+    path = parts.path or "/"
+    if parts.scheme == "http":
+        return UrlProblem(
+            f"`{value}` uses plain HTTP: the upload credential and the files travel unencrypted; "
+            "use https", "high")
+    index = index_of_url(value)
+    if index == "other":
+        if "pypi" in host and host.endswith(".org") and host not in ("pypi.org",):
+            return UrlProblem(f"`{value}` is not a PyPI host (typo?); PyPI uploads go to "
+                              f"{PYPI_UPLOAD} and TestPyPI uploads to {TESTPYPI_UPLOAD}")
+        return None
+    expected = PYPI_UPLOAD if index == "pypi" else TESTPYPI_UPLOAD
+    if host == "upload.test.pypi.org":
+        return UrlProblem(f"`{value}`: the host upload.test.pypi.org does not exist; the "
+                          f"TestPyPI upload endpoint is {TESTPYPI_UPLOAD}")
+    if "/simple" in path:
+        return UrlProblem(f"`{value}` is the download (simple) index, not the upload endpoint; "
+                          f"use {expected}")
+    if index == "pypi" and host != "upload.pypi.org":
+        return UrlProblem(f"`{value}` is not the PyPI upload endpoint; use {PYPI_UPLOAD}")
+    if not path.rstrip("/").endswith("/legacy"):
+        return UrlProblem(f"`{value}` is not the upload endpoint (missing `/legacy/`); "
+                          f"use {expected}")
+    return None
