@@ -29,6 +29,11 @@ _BRANCH_ATOMS = [
     re.compile(r"^github\.ref_name\s*==\s*'(?:main|master|develop|dev)'$"),
     re.compile(r"^github\.ref_type\s*==\s*'branch'$"),
 ]
+_RELEASE_ACTION = re.compile(r"^github\.event\.action\s*==\s*'(published|released|prereleased)'$")
+# A decision the workflow computed itself (``needs.x.outputs.release-requested``): treated as
+# a release gate, true on tags, manual runs and releases only.
+_COMPUTED_RELEASE = re.compile(r"(needs|steps)\.[\w-]+\.outputs\.[\w-]*(release|publish|deploy|"
+                               r"tag|upload)", re.I)
 _EVENT_EQ = re.compile(r"^github\.event_name\s*(==|!=)\s*'([\w-]+)'$")
 _EVENT_EQ_REV = re.compile(r"^'([\w-]+)'\s*(==|!=)\s*github\.event_name$")
 _EVENT_IN = re.compile(r"^contains\(\s*fromjson\('\[(.*?)\]'\)\s*,\s*github\.event_name\s*\)$")
@@ -91,6 +96,10 @@ def _atom(text: str, event: str, ref: str) -> bool | None:
     for pattern in _BRANCH_ATOMS:
         if pattern.match(lowered):
             return ref == "branch"
+    if _RELEASE_ACTION.match(lowered):
+        return event == "release"
+    if _COMPUTED_RELEASE.search(lowered) and "==" not in lowered.replace("== 'true'", ""):
+        return ref == "tag" or event in ("workflow_dispatch", "release")
     match = _EVENT_EQ.match(lowered)
     if match:
         equal = match.group(2) == event

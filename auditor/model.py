@@ -16,7 +16,7 @@ from auditor.yamlsource import Mapping, Node, Scalar, Sequence, text_of
 
 SHA_RE = re.compile(r"^[0-9a-f]{40}$")
 EXPR_RE = re.compile(r"\$\{\{.*?\}\}", re.S)
-_VERSION_COMMENT_RE = re.compile(r"#\s*(?:tag\s*[:=]?\s*)?(v?\d+(?:\.\d+)*(?:[-.\w]*)?)", re.I)
+_VERSION_COMMENT_RE = re.compile(r"(?<![\w.])(v?\d+(?:\.\d+)*(?:-[\w.]+)?)(?![\w])", re.I)
 
 
 def is_expression(value: str) -> bool:

@@ -24,6 +24,8 @@ OIDC_CONSUMERS = frozenset({
     "slsa-framework/slsa-github-generator", "docker/login-action", "jfrog/setup-jfrog-cli",
     "cloudflare/wrangler-action", "codecov/codecov-action", "azure/cli",
     "anthropics/claude-code-action", "google-github-actions/deploy-cloudrun",
+    "hynek/build-and-inspect-python-package", "ossf/scorecard-action",
+    "depot/build-push-action", "depot/setup-action", "depot/bake-action",
     "aws-actions/amazon-ecr-login", "pulumi/auth-actions", "tailscale/github-action",
 })
 _OIDC_RUN_MARKERS = ("ACTIONS_ID_TOKEN_REQUEST", "-m id ", "cosign sign", "cosign attest",
@@ -135,7 +137,10 @@ def _job_uses_oidc(ctx: Context, workflow: Workflow, job: Job) -> bool:
 def unused_id_token(ctx: Context) -> Iterator[Problem]:
     allow = ctx.config.option("unused-id-token", "allow-jobs")
     patterns = [str(p) for p in allow] if isinstance(allow, list) else []
+    publishing = ctx.publishing_workflows()
     for workflow in ctx.repo.workflows:
+        if workflow.path not in publishing:
+            continue  # PyPI matches the workflow file: only this file's jobs can mint for it
         for job in workflow.jobs:
             block = job.permissions
             if block is None or not block.grants_id_token:
@@ -148,8 +153,9 @@ def unused_id_token(ctx: Context) -> Iterator[Problem]:
             yield Problem(
                 _id_token_node_anchor(block),
                 f"{job.label} is granted `id-token: write` but neither publishes nor runs a "
-                "known OIDC consumer (cloud login, attestation, signing): if a publisher is "
-                "registered for this workflow, any code this job runs can mint an upload token. "
+                "known OIDC consumer (cloud login, attestation, signing). It is in the same "
+                f"workflow file as the upload, `{workflow.file_name}`, which is what PyPI's "
+                "publisher matches: any code this job runs can mint a PyPI upload token. "
                 "Remove `id-token: write` from this job, or list it in "
                 f"`[tool.pubaudit.rules.unused-id-token] allow-jobs = [\"{ident}\"]` if it "
                 "needs the token.")
@@ -185,7 +191,10 @@ def caller_denies_id_token(ctx: Context) -> Iterator[Problem]:
 
 def checkout_without_contents_read(ctx: Context) -> Iterator[Problem]:
     reported: set[tuple[str, tuple[str | int, ...]]] = set()
+    publishing = ctx.publishing_workflows()
     for workflow in ctx.repo.workflows:
+        if workflow.path not in publishing:
+            continue  # the release path is what must not break; other workflows are hygiene
         for job in workflow.jobs:
             checkout = next((s for s in job.steps if s.uses and
                              s.uses.is_action("actions/checkout")), None)
@@ -198,10 +207,11 @@ def checkout_without_contents_read(ctx: Context) -> Iterator[Problem]:
             if key in reported:
                 continue
             reported.add(key)
-            granted = ", ".join(f"`{k}: {v}`" for k, v in block.scopes.items()) or "nothing"
+            granted = ", ".join(f"`{k}: {v}`" for k, v in block.scopes.items())
+            granted = f"grants only {granted}" if granted else "grants nothing"
             yield Problem(
                 block.anchor,
-                f"This `permissions:` block grants only {granted}, so `contents` becomes `none` "
+                f"This `permissions:` block {granted}, so `contents` becomes `none` "
                 f"for {job.label}, which runs `actions/checkout`: on a private or internal "
                 "repository the checkout fails (\"Repository not found\"). Add "
                 "`contents: read` to the block.",

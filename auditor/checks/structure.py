@@ -326,7 +326,8 @@ def testpypi_needs_own_publisher(ctx: Context) -> Iterator[Problem]:
 
 
 def _release_jobs(ctx: Context) -> Iterator[tuple[Workflow, Job]]:
-    """Publish jobs and every job they need (the build side of the release), once each."""
+    """Publish jobs and the jobs they need (transitively) that build distributions: the
+    jobs whose output is what gets uploaded. Test jobs in the ``needs`` chain are not."""
     seen: set[tuple[str, str]] = set()
     for pj in ctx.publish_jobs:
         if pj.workflow.is_composite:
@@ -338,7 +339,8 @@ def _release_jobs(ctx: Context) -> Iterator[tuple[Workflow, Job]]:
             if key in seen:
                 continue
             seen.add(key)
-            yield pj.workflow, job
+            if job is pj.job or any(_build_anchor(pj.workflow, s) for s in job.steps):
+                yield pj.workflow, job
             for need in job.needs:
                 needed = pj.workflow.job(need)
                 if needed is not None:
@@ -418,9 +420,13 @@ def artifact_path_mismatch(ctx: Context) -> Iterator[Problem]:
                 continue
             if pypa is None or pypa.step.index < step.index:
                 continue
-            name = step.input("name")
+            name = step.input("name") or step.input("artifact-ids")
             merge = is_true(step.input("merge-multiple"))
-            if name is None and not merge:
+            packages_node = pypa.step.input("packages-dir", "packages_dir")
+            download_dir = _dir(step.input("path").value if step.input("path") else ".")
+            target_dir = _dir(packages_node.value if packages_node else None)
+            nested = download_dir == "." or target_dir.startswith(download_dir + "/")
+            if name is None and not merge and not (nested and target_dir != download_dir):
                 yield Problem(
                     uses_anchor,
                     "This download has no `name:`, so every artifact lands in its own "
@@ -429,6 +435,8 @@ def artifact_path_mismatch(ctx: Context) -> Iterator[Problem]:
                     "artifact, or `pattern:` with `merge-multiple: true`.",
                     (("the upload", pypa.anchor),))
                 continue
+            if name is None:
+                continue  # the upload reads one of the per-artifact sub-directories
             path = step.input("path")
             packages = pypa.step.input("packages-dir", "packages_dir")
             if _dir(path.value if path else ".") != _dir(packages.value if packages else None):

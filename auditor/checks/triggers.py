@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from auditor.facts import Context, PublishJob, Reach
 from auditor.findings import Problem
 from auditor.model import Job, Step, Workflow
+from auditor.publish import PublishStep
 from auditor.shell import split_commands, strip_prefixes
 from auditor.source import Anchor
 
@@ -18,8 +19,7 @@ DANGEROUS = {
     "workflow_run": "runs with the base repository's privileges and can be set off by a "
                     "workflow that ran on a fork's pull request",
     "issue_comment": "can be set off by anyone who can comment on an issue or pull request",
-    "pull_request": "publishes unreviewed pull-request code (and fails for forks, which get "
-                    "no OIDC token)",
+    "pull_request": "publishes unreviewed pull-request code",
 }
 
 
@@ -58,8 +58,21 @@ def dynamic_environment(ctx: Context) -> Iterator[Problem]:
             "per index (e.g. `pypi` and `testpypi` in two jobs).")
 
 
+# Inputs of third-party publish actions that decide whether they upload at all.
+_UPLOAD_SWITCHES = {"casperdcl/deploy-pypi": "upload"}
+
+
+def _guard_of(step: PublishStep) -> str | None:
+    if step.step.if_:
+        return step.step.if_
+    uses = step.step.uses
+    switch = _UPLOAD_SWITCHES.get(uses.slug) if uses is not None else None
+    node = step.step.input(switch) if switch else None
+    return node.value if node is not None else None
+
+
 def _step_guard(pj: PublishJob) -> str | None:
-    guards = [s.step.if_ for s in pj.steps if s.step.if_]
+    guards = [g for s in pj.steps if (g := _guard_of(s))]
     return guards[0] if len(guards) == len(pj.steps) and len(set(guards)) == 1 else None
 
 
@@ -82,10 +95,13 @@ def dangerous_publish_trigger(ctx: Context) -> Iterator[Problem]:
             related = [("publish job", pj.job.anchor), ("the upload", pj.steps[0].anchor)]
             if reach.via is not None:
                 related.append(("the calling job", reach.via.anchor))
+            why = DANGEROUS[reach.event]
+            if reach.event == "pull_request" and pj.trusted_publishing:
+                why += " (and fails for pull requests from forks, which get no OIDC token)"
             yield Problem(
                 reach.trigger.anchor,
                 f"`{reach.event}` can start {pj.job.label}, which publishes: it "
-                f"{DANGEROUS[reach.event]}. Publish only from `push` of tags or `release`, or "
+                f"{why}. Publish only from `push` of tags or `release`, or "
                 f"guard the job with `if: github.event_name != '{reach.event}' && "
                 "startsWith(github.ref, 'refs/tags/')`.",
                 tuple(related))
