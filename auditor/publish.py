@@ -142,7 +142,8 @@ def _job_mints_registry_token(publish: PublishStep) -> bool:
         return True  # npm >= 11.5 exchanges the OIDC token itself
     slugs = {s.uses.slug for s in publish.job.steps if s.uses and s.uses.kind == "remote"}
     if publish.method == "cargo":
-        return "rust-lang/crates-io-auth-action" in slugs
+        # release-plz exchanges the OIDC token itself when no registry token is given
+        return bool(slugs & {"rust-lang/crates-io-auth-action", "release-plz/action"})
     return bool(slugs & {"rubygems/release-gem", "rubygems/configure-rubygems-credentials"})
 
 
@@ -452,6 +453,15 @@ def _action_publishes(workflow: Workflow, job: Job, step: Step) -> Iterator[Publ
             credentials.append(Credential(option, "option", step.input_anchor("args"), value))
         yield PublishStep(workflow, job, step, "maturin", anchor, index, index, url,
                           step.input_anchor("args") if url else None, tuple(credentials))
+        return
+    if uses.is_action("release-plz/action"):
+        command = step.input("command")
+        if command is None or command.value.strip() == "release":
+            env = _Env(workflow, job, step)
+            creds = [Credential(name, level, var_anchor, value)
+                     for name, value, level, var_anchor in env.lookup("CARGO_REGISTRY_TOKEN")]
+            yield PublishStep(workflow, job, step, "cargo", anchor, "other", "crates", None,
+                              None, tuple(creds))
         return
     if uses.is_action("rubygems/release-gem"):
         creds = []

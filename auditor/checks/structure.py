@@ -313,6 +313,8 @@ def wrong_index_url(ctx: Context) -> Iterator[Problem]:
 
 
 def testpypi_needs_own_publisher(ctx: Context) -> Iterator[Problem]:
+    if ctx.config.publishers:
+        return  # declared publishers: the publisher rules check each index exactly
     for step in ctx.publish_steps:
         if step.index != "testpypi" or not step.trusted_publishing:
             continue

@@ -1,0 +1,45 @@
+"""Generate ``docs/rules/*.md`` and the rule index from the catalogue: ``python -m auditor.docs``.
+
+The pages are derived, never edited by hand; a test fails when they drift.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from auditor.catalogue import load_catalogue, render_markdown
+
+FAMILIES = (("permissions", "Permissions"), ("credentials", "Credentials"),
+            ("pinning", "Pinning"), ("triggers", "Environment and triggers"),
+            ("structure", "Job structure"), ("input", "Input"))
+
+
+def render_index() -> str:
+    catalogue = load_catalogue()
+    lines = ["# Rules", "", "Generated from `rules/` by `python -m auditor.docs`.", ""]
+    for family, title in FAMILIES:
+        rules = [r for r in catalogue.values() if r.family == family]
+        if not rules:
+            continue
+        lines += [f"## {title}", "", "| rule | severity | what |", "|---|---|---|"]
+        lines += [f"| [`{r.id}`]({r.id}.md) | {r.severity} | {r.title} |" for r in rules]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write(docs: Path) -> list[Path]:
+    out = docs / "rules"
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for rule in load_catalogue().values():
+        page = out / f"{rule.id}.md"
+        page.write_text(render_markdown(rule), encoding="utf-8")
+        written.append(page)
+    (out / "index.md").write_text(render_index(), encoding="utf-8")
+    return written
+
+
+if __name__ == "__main__":
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parent.parent / "docs"
+    print(f"wrote {len(write(target))} rule pages to {target / 'rules'}")

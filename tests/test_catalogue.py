@@ -1,0 +1,50 @@
+"""The catalogue is the single source: it matches the checks, its examples run, docs match."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from auditor.catalogue import CONFIDENCES, SEVERITIES, load_catalogue, render_markdown
+from auditor.checks import REGISTRY
+from tests.conftest import REPO_ROOT, scan_tree, write_tree
+
+CATALOGUE = load_catalogue()
+RULE_IDS = sorted(CATALOGUE)
+
+
+def test_every_rule_has_a_check_and_every_check_a_rule() -> None:
+    assert sorted(REGISTRY) == RULE_IDS
+
+
+@pytest.mark.parametrize("rule_id", RULE_IDS)
+def test_entry_is_complete(rule_id: str) -> None:
+    rule = CATALOGUE[rule_id]
+    assert (REPO_ROOT / "rules" / f"{rule_id}.toml").is_file()
+    assert rule.severity in SEVERITIES and rule.confidence in CONFIDENCES
+    assert rule.title and rule.summary and rule.what and rule.why and rule.fix
+    assert rule.example and rule.use_instead, "needs a firing and a silent example"
+
+
+@pytest.mark.parametrize("rule_id", RULE_IDS)
+def test_example_fires(rule_id: str, tmp_path: Path) -> None:
+    report = scan_tree(write_tree(tmp_path, CATALOGUE[rule_id].example))
+    assert rule_id in {f.rule for f in report.active}
+
+
+@pytest.mark.parametrize("rule_id", RULE_IDS)
+def test_use_instead_is_silent(rule_id: str, tmp_path: Path) -> None:
+    report = scan_tree(write_tree(tmp_path, CATALOGUE[rule_id].use_instead))
+    assert rule_id not in {f.rule for f in report.active}
+    noisy = [f"{f.rule}@{f.location.path}:{f.location.line}" for f in report.active
+             if f.severity != "info"]
+    assert not noisy, "`use_instead` should show a completely clean setup"
+
+
+@pytest.mark.parametrize("rule_id", RULE_IDS)
+def test_docs_page_is_generated_from_the_catalogue(rule_id: str) -> None:
+    page = REPO_ROOT / "docs" / "rules" / f"{rule_id}.md"
+    assert page.is_file(), "run `python -m auditor.docs` to generate the docs pages"
+    assert page.read_text(encoding="utf-8") == render_markdown(CATALOGUE[rule_id]), (
+        "docs drifted from rules/: run `python -m auditor.docs`")
