@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -30,19 +30,19 @@ app = typer.Typer(
 )
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     text = "text"
     json = "json"
 
 
-class Level(str, Enum):
+class Level(StrEnum):
     info = "info"
     low = "low"
     medium = "medium"
     high = "high"
 
 
-class Confidence(str, Enum):
+class Confidence(StrEnum):
     low = "low"
     medium = "medium"
     high = "high"
@@ -145,7 +145,7 @@ def scan(
     try:
         report = run_scan(targets, options)
     except (ValueError, OSError) as exc:
-        if baseline is not None and str(baseline) in str(exc) or "baseline" in str(exc):
+        if (baseline is not None and str(baseline) in str(exc)) or "baseline" in str(exc):
             _fail(f"--baseline {baseline}: {exc}")
         raise
     if format is Format.json:
@@ -200,7 +200,7 @@ def main() -> None:
         raise
     except KeyboardInterrupt:
         sys.exit(130)
-    except Exception as exc:  # noqa: BLE001 - the documented exit code 3
+    except Exception as exc:
         print(f"pubaudit: internal error: {type(exc).__name__}: {exc}. This is a bug; please "
               "report it with the command you ran (set PUBAUDIT_DEBUG=1 for the traceback).",
               file=sys.stderr)

@@ -174,7 +174,7 @@ def scan(paths: list[Path], options: Options) -> Report:
     ctx = Context(repo)
     sources = repo.sources | {s.path: s for s in repo.secret_candidates}
     rules = enabled_rules(config, options)
-    catalogue = load_catalogue()
+    load_catalogue()
     overrides = config.severity
     findings: list[Finding] = []
     seen: dict[str, int] = {}

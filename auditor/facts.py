@@ -205,11 +205,9 @@ class Context:
             has_branch_filter = branches is not None or branches_ignore is not None
             has_tag_filter = tags is not None or tags_ignore is not None
             refs = []
-            if has_branch_filter or not has_tag_filter:
-                if branches != []:
-                    refs.append("branch")
-            if has_tag_filter or not has_branch_filter:
-                if tags != []:
-                    refs.append("tag")
+            if (has_branch_filter or not has_tag_filter) and branches != []:
+                refs.append("branch")
+            if (has_tag_filter or not has_branch_filter) and tags != []:
+                refs.append("tag")
             return refs
         return EVENT_REFS.get(trigger.event, ("branch",))

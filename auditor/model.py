@@ -151,6 +151,11 @@ class Step:
                 return node
         return None
 
+    def input_text(self, *names: str) -> str | None:
+        """The stripped text of the first of ``names`` given under ``with:``."""
+        node = self.input(*names)
+        return node.value.strip() if node is not None else None
+
     def input_anchor(self, name: str) -> Anchor:
         node = self.with_.keys.get(name) if self.with_ else None
         return self.anchor.child("with", name, node=node)
@@ -275,10 +280,10 @@ def _permissions(node: Node, anchor: Anchor, problems: _Collector) -> Permission
     if isinstance(node, Mapping):
         scopes: dict[str, str] = {}
         nodes: dict[str, Node] = {}
-        for key, value in node.pairs:
-            level = text_of(value)
+        for key, level_node in node.pairs:
+            level = text_of(level_node)
             if level is None or level.strip() not in ("read", "write", "none"):
-                problems.add(anchor.child(key.value, node=value),
+                problems.add(anchor.child(key.value, node=level_node),
                              f"permission `{key.value}` must be read, write or none")
                 continue
             scopes[key.value] = level.strip()

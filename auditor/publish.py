@@ -315,7 +315,7 @@ def _command_anchor(step: Step, command: Command, workflow: Workflow) -> Anchor:
     anchor = step.anchor.child("run", node=step.run)
     if span is None:
         return anchor
-    return Anchor(anchor.path, anchor.route + (" ".join(command.argv[:3]),), step.run, span)
+    return Anchor(anchor.path, (*anchor.route, " ".join(command.argv[:3])), step.run, span)
 
 
 def _word_anchor(step: Step, command: Command, index: int, workflow: Workflow,
@@ -325,7 +325,7 @@ def _word_anchor(step: Step, command: Command, index: int, workflow: Workflow,
     span = scalar_span(workflow.source, step.run, word.start, word.end)
     if span is None:
         return base
-    return Anchor(base.path, base.route + (index,), step.run, span)
+    return Anchor(base.path, (*base.route, index), step.run, span)
 
 
 def _run_publishes(workflow: Workflow, job: Job, step: Step,
@@ -431,8 +431,7 @@ def _action_publishes(workflow: Workflow, job: Job, step: Step) -> Iterator[Publ
                           tuple(_input_credentials(step, ("password",), ("user",))))
         return
     if uses.is_action(MATURIN_ACTION):
-        command = (step.input("command").value.strip().lower()
-                   if step.input("command") else "")
+        command = (step.input_text("command") or "").lower()
         if command not in ("upload", "publish"):
             return
         args_node = step.input("args")
@@ -455,8 +454,8 @@ def _action_publishes(workflow: Workflow, job: Job, step: Step) -> Iterator[Publ
                           step.input_anchor("args") if url else None, tuple(credentials))
         return
     if uses.is_action("release-plz/action"):
-        command = step.input("command")
-        if command is None or command.value.strip() == "release":
+        release_command = step.input_text("command")
+        if release_command is None or release_command == "release":
             env = _Env(workflow, job, step)
             creds = [Credential(name, level, var_anchor, value)
                      for name, value, level, var_anchor in env.lookup("CARGO_REGISTRY_TOKEN")]

@@ -14,6 +14,7 @@ are 0-based lines and code-point columns, as libyaml gives them; ``end`` is excl
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import yaml
 
@@ -122,7 +123,7 @@ class Document:
     diagnostics: tuple[Diagnostic, ...]
 
 
-def _mark(m: yaml.Mark) -> Mark:
+def _mark(m: Any) -> Mark:
     return Mark(m.line, m.column)
 
 
@@ -185,32 +186,35 @@ class _Builder:
         mapping.index[key.value] = value
         mapping.keys[key.value] = key
 
-    def feed(self, event: yaml.Event) -> None:
+    def feed(self, event: Any) -> None:
+        start_mark: Any = event.start_mark
+        end_mark: Any = event.end_mark
+        anchor: Any = getattr(event, "anchor", None)
         if isinstance(event, yaml.ScalarEvent):
             self._count(1, event)
-            node: Node = Scalar(event.value, event.style, _mark(event.start_mark),
-                                _mark(event.end_mark))
-            self._attach(node, 1, event.anchor)
+            node: Node = Scalar(event.value, event.style, _mark(start_mark),
+                                _mark(end_mark))
+            self._attach(node, 1, anchor)
         elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
             self._count(1, event)
             if len(self.stack) >= MAX_DEPTH:
                 raise YamlLoadError(
-                    f"nesting deeper than {MAX_DEPTH} levels", event.start_mark.line,
-                    event.start_mark.column)
-            start = _mark(event.start_mark)
+                    f"nesting deeper than {MAX_DEPTH} levels", start_mark.line,
+                    start_mark.column)
+            start = _mark(start_mark)
             coll: Node = (Mapping(start, start) if isinstance(event, yaml.MappingStartEvent)
                           else Sequence([], start, start))
-            self.stack.append([coll, None, 1, event.anchor])
+            self.stack.append([coll, None, 1, anchor])
         elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
             frame = self.stack.pop()
             coll = frame[0]  # type: ignore[assignment]
-            coll.end = _mark(event.end_mark)
+            coll.end = _mark(end_mark)
             self._attach(coll, int(frame[2]), frame[3])  # type: ignore[call-overload,arg-type]
         elif isinstance(event, yaml.AliasEvent):
-            target = self.anchors.get(event.anchor)
+            target = self.anchors.get(anchor)
             if target is None:
-                raise YamlLoadError(f"unknown alias *{event.anchor}", event.start_mark.line,
-                                    event.start_mark.column)
+                raise YamlLoadError(f"unknown alias *{anchor}", start_mark.line,
+                                    start_mark.column)
             size = self.sizes.get(id(target), 1)
             self._count(size, event)
             self._attach(target, size, None)
@@ -219,14 +223,15 @@ class _Builder:
             if self.documents > 1:
                 raise YamlLoadError(
                     "more than one YAML document in the file; CI systems read a single one",
-                    event.start_mark.line, event.start_mark.column)
+                    start_mark.line, start_mark.column)
 
-    def _count(self, size: int, event: yaml.Event) -> None:
+    def _count(self, size: int, event: Any) -> None:
         self.expanded += size
+        mark: Any = event.start_mark
         if self.expanded > MAX_EXPANDED_NODES:
             raise YamlLoadError(
                 f"aliases expand the document to more than {MAX_EXPANDED_NODES} nodes "
-                "(an alias bomb?)", event.start_mark.line, event.start_mark.column)
+                "(an alias bomb?)", mark.line, mark.column)
 
 
 def load(text: str) -> Document:

@@ -166,14 +166,13 @@ def committed_pypirc(ctx: Context) -> Iterator[Problem]:
 def credentials_in_url(ctx: Context) -> Iterator[Problem]:
     sources = list(ctx.repo.secret_candidates)
     for source in sources:
-        if "://" not in source.text or source.name.lower() in (".pypirc", "pypirc"):
-            if "://" not in source.text:
-                continue
+        if "://" not in source.text:
+            continue
         for match in _URL_RE.finditer(source.text):
             user, password, host, path = match.group(2), match.group(3), match.group(4), \
                 match.group(5) or ""
-            if _PLACEHOLDER_RE.match(password) or _PLACEHOLDER_RE.match(user) and \
-                    _PLACEHOLDER_RE.match(password):
+            if _PLACEHOLDER_RE.match(password) or (_PLACEHOLDER_RE.match(user) and \
+                    _PLACEHOLDER_RE.match(password)):
                 continue
             if password.startswith("$") or "{{" in password or "%" in password[:1]:
                 continue

@@ -184,8 +184,9 @@ def caller_denies_id_token(ctx: Context) -> Iterator[Problem]:
             f"{job.label} calls `{callee.file_name}`, whose {target.job.label} publishes with "
             f"trusted publishing, but does not grant `id-token: write`. A called workflow can only "
             "narrow its caller's permissions: the run fails to start (\"The nested job ... is "
-            "requesting 'id-token: write', but is only allowed 'id-token: none'\") or the upload "
-            f"gets no token. Add `permissions: {{id-token: write, contents: read}}` to {job.label}.",
+            "requesting 'id-token: write', but is only allowed 'id-token: none'\") or the "
+            "upload gets no token. Add `permissions: {id-token: write, contents: read}` to "
+            f"{job.label}.",
             tuple(related))
 
 

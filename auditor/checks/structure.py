@@ -39,19 +39,18 @@ def _build_anchor(workflow: Workflow, step: Step) -> Anchor | None:
     if step.uses is not None and step.uses_node is not None:
         if step.uses.slug in _BUILD_ACTIONS or (
                 step.uses.is_action("pyo3/maturin-action") and
-                (step.input("command").value.strip() if step.input("command") else "build")
-                in ("build", "sdist")):
+                (step.input_text("command") or "build") in ("build", "sdist")):
             return step.anchor.child("uses", node=step.uses_node)
         return None
     if step.run is None:
         return None
-    from auditor.positions import scalar_span  # noqa: PLC0415 - small, hot-path free
+    from auditor.positions import scalar_span
     for command in split_commands(step.run.value):
         argv = command.argv
         if _is_build(argv):
             span = scalar_span(workflow.source, step.run, command.start, command.end)
             anchor = step.anchor.child("run", node=step.run)
-            return Anchor(anchor.path, anchor.route + ("build",), step.run, span) if span \
+            return Anchor(anchor.path, (*anchor.route, "build"), step.run, span) if span \
                 else anchor
         if argv[:2] == ["poetry", "publish"] and "--build" in argv:
             return step.anchor.child("run", node=step.run)
@@ -210,8 +209,7 @@ def duplicate_attestation(ctx: Context) -> Iterator[Problem]:
         for step in pj.steps:
             if step.method != "gh-action-pypi-publish":
                 continue
-            directory = _dir(step.step.input("packages-dir", "packages_dir").value
-                             if step.step.input("packages-dir", "packages_dir") else None)
+            directory = _dir(step.step.input_text("packages-dir", "packages_dir"))
             first = attested.get(directory)
             if first is not None:
                 yield Problem(
@@ -425,7 +423,7 @@ def artifact_path_mismatch(ctx: Context) -> Iterator[Problem]:
             name = step.input("name") or step.input("artifact-ids")
             merge = is_true(step.input("merge-multiple"))
             packages_node = pypa.step.input("packages-dir", "packages_dir")
-            download_dir = _dir(step.input("path").value if step.input("path") else ".")
+            download_dir = _dir(step.input_text("path") or ".")
             target_dir = _dir(packages_node.value if packages_node else None)
             nested = download_dir == "." or target_dir.startswith(download_dir + "/")
             if name is None and not merge and not (nested and target_dir != download_dir):

@@ -10,7 +10,6 @@ from auditor.findings import Problem
 from auditor.model import Job, Step, Workflow
 from auditor.publish import PublishStep
 from auditor.shell import split_commands, strip_prefixes
-from auditor.source import Anchor
 
 DANGEROUS = {
     "pull_request_target": "runs with the base repository's privileges on code a fork can "
@@ -116,11 +115,11 @@ def branch_push_publish(ctx: Context) -> Iterator[Problem]:
         for reach in _reaches(ctx, pj):
             if reach.ref != "branch":
                 continue
-            if reach.event == "push" or (
-                    reach.event in ("schedule", "workflow_dispatch", "repository_dispatch")
-                    and pj.job.environment is None):
-                if all(r.event != reach.event for r in offending):
-                    offending.append(reach)
+            unattended = reach.event == "push" or (
+                reach.event in ("schedule", "workflow_dispatch", "repository_dispatch")
+                and pj.job.environment is None)
+            if unattended and all(r.event != reach.event for r in offending):
+                offending.append(reach)
         if not offending:
             continue
         events = ", ".join(f"`{r.event}`" for r in offending)
@@ -143,7 +142,7 @@ _RELEASE_ACTIONS = frozenset({
     "python-semantic-release/python-semantic-release", "cycjimmy/semantic-release-action",
     "mathieudutour/github-tag-action", "anothrnick/github-tag-action",
     "rickstaa/action-create-tag", "marvinpinto/action-automatic-releases",
-    "ncipollo/release-action", "elgohr/github-release-action", "svenstaro/upload-release-action",
+    "elgohr/github-release-action", "svenstaro/upload-release-action",
 })
 _TOKEN_INPUTS = ("token", "github_token", "github-token", "repo-token", "repo_token")
 _DEFAULT_TOKEN_RE = re.compile(r"secrets\.GITHUB_TOKEN|github\.token", re.I)
@@ -175,17 +174,19 @@ def _creates_release(workflow: Workflow, job: Job, step: Step) -> str | None:
         return None
     checkout = next((s for s in job.steps if s.uses and s.uses.is_action("actions/checkout")),
                     None)
-    checkout_token = checkout.input("token") if checkout else None
+    checkout_token = checkout.input_text("token") if checkout else None
     for command in split_commands(step.run.value):
         argv, _ = strip_prefixes(command.argv)
         if argv[:3] == ["gh", "release", "create"]:
-            token = _env_value(workflow, job, step, ("GH_TOKEN", "GITHUB_TOKEN"))
-            if token is not None and _default_token(token):
+            gh_token = _env_value(workflow, job, step, ("GH_TOKEN", "GITHUB_TOKEN"))
+            if gh_token is not None and _default_token(gh_token):
                 return "a release"
-        if argv[:2] == ["git", "push"] and ("--tags" in argv or "--follow-tags" in argv or any(
-                a.startswith(("refs/tags/", "v")) and a[1:2].isdigit() for a in argv[2:])):
-            if _default_token(checkout_token.value if checkout_token else None):
-                return "a tag"
+        pushes_tag = argv[:2] == ["git", "push"] and (
+            "--tags" in argv or "--follow-tags" in argv or any(
+                a.startswith("refs/tags/") or (a.startswith("v") and a[1:2].isdigit())
+                for a in argv[2:]))
+        if pushes_tag and _default_token(checkout_token):
+            return "a tag"
     return None
 
 
@@ -207,9 +208,8 @@ def release_event_not_triggered(ctx: Context) -> Iterator[Problem]:
                 for pj, trigger in listeners:
                     if pj.workflow.path == workflow.path:
                         continue
-                    if (trigger.event == "release") != (made == "a release") and \
-                            trigger.event == "release":
-                        continue
+                    if trigger.event == "release" and made != "a release":
+                        continue  # a pushed tag creates no release event
                     yield Problem(
                         step.anchor,
                         f"This step creates {made} with the default `GITHUB_TOKEN`, and "
