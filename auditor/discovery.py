@@ -82,9 +82,9 @@ def _kind(rel: str, explicit: bool) -> str:
     parts = rel.split("/")
     name = parts[-1]
     lower = name.lower()
-    if len(parts) == 3 and parts[0] == ".github" and parts[1] == "workflows" and \
+    if len(parts) >= 3 and parts[-3] == ".github" and parts[-2] == "workflows" and \
             lower.endswith((".yml", ".yaml")):
-        return "workflow"
+        return "workflow"  # at any depth: a tree of repositories can be scanned at once
     if lower in ("action.yml", "action.yaml"):
         return "action"
     if explicit and lower.endswith((".yml", ".yaml")):
@@ -289,7 +289,7 @@ def _load_referenced(repo: Repository) -> None:
         for ref in refs:
             if ref is None or ref.kind != "local":
                 continue
-            target = ref.subpath.removeprefix("./").split("@")[0].rstrip("/")
+            target = workflow.local_target(ref.subpath)
             if target in seen:
                 continue
             seen.add(target)

@@ -94,7 +94,7 @@ class Context:
                 for step in job.steps:
                     if step.uses is None or step.uses.kind != "local":
                         continue
-                    target = step.uses.subpath.removeprefix("./").rstrip("/")
+                    target = workflow.local_target(step.uses.subpath)
                     for inner in self._action_steps.get(target, ()):
                         found.append(dataclasses.replace(inner, workflow=workflow, job=job,
                                                          via_step=step))
@@ -133,7 +133,7 @@ class Context:
             for job in workflow.jobs:
                 if job.uses is None or job.uses.kind != "local":
                     continue
-                target = job.uses.subpath.removeprefix("./").split("@")[0]
+                target = workflow.local_target(job.uses.subpath)
                 callee = self.repo.workflow_at(target)
                 if callee is not None:
                     out.append((workflow, job, callee))

@@ -227,6 +227,18 @@ class Workflow:
     def file_name(self) -> str:
         return self.source.name
 
+    @property
+    def repository_prefix(self) -> str:
+        """The path of the repository this file belongs to, relative to the scanned root
+        ("" normally; ``owner__repo/`` when a tree of repositories is scanned)."""
+        marker = ".github/workflows/"
+        at = self.path.find(marker)
+        return self.path[:at] if at > 0 else ""
+
+    def local_target(self, subpath: str) -> str:
+        """Where a ``uses: ./...`` of this file points, relative to the scanned root."""
+        return self.repository_prefix + subpath.removeprefix("./").split("@")[0].rstrip("/")
+
     def trigger(self, event: str) -> Trigger | None:
         for trigger in self.triggers:
             if trigger.event == event:

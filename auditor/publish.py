@@ -331,8 +331,11 @@ def _word_anchor(step: Step, command: Command, index: int, workflow: Workflow,
 def _run_publishes(workflow: Workflow, job: Job, step: Step,
                    uv_indexes: dict[str, str]) -> Iterator[PublishStep]:
     assert step.run is not None
+    script = step.run.value
+    if "upload" not in script and "publish" not in script and "push" not in script:
+        return  # a fast pre-filter: no upload tool can appear without one of these words
     env = _Env(workflow, job, step)
-    for command in split_commands(step.run.value):
+    for command in split_commands(script):
         words, assigned = strip_prefixes(command.argv)
         if not words:
             continue

@@ -87,13 +87,8 @@ def password_login(ctx: Context) -> Iterator[Problem]:
             if not credential.is_username:
                 continue
             value = credential.value.strip()
-            literal = "${{" not in value and not value.startswith("$")
-            if value == "__token__" or (not literal and not re.search(
-                    r"secrets\.\w*(USER|LOGIN)", value, re.I)):
-                continue
-            if literal and step.method != "gh-action-pypi-publish" and \
-                    not step.targets_python_index:
-                continue
+            if value == "__token__" or "${{" in value or value.startswith("$"):
+                continue  # a secret may well hold `__token__`: only literal names are certain
             consequence = ("the action stops with \"Password-based uploads disabled\" and exit "
                            "code 1" if step.method == "gh-action-pypi-publish" else
                            "PyPI rejects the upload with 403")

@@ -170,7 +170,8 @@ def _creates_release(workflow: Workflow, job: Job, step: Step) -> str | None:
         if _default_token(token.value if token else None):
             return "a release" if "tag" not in step.uses.slug else "a tag"
         return None
-    if step.run is None:
+    if step.run is None or ("gh release" not in step.run.value and
+                            "git push" not in step.run.value):
         return None
     checkout = next((s for s in job.steps if s.uses and s.uses.is_action("actions/checkout")),
                     None)

@@ -1,0 +1,55 @@
+"""Fixture cases: ``fixtures/cases/<rule>/<case>/`` are small repositories whose offending
+lines carry ``# expect: rule-id[, rule-id]``. The findings must equal the markers exactly; a
+case without markers must produce no finding at all."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from auditor.engine import Options, scan
+from tests.conftest import REPO_ROOT
+
+CASES_DIR = REPO_ROOT / "fixtures" / "cases"
+CASES = sorted(p for p in CASES_DIR.glob("*/*") if p.is_dir()) if CASES_DIR.is_dir() else []
+_MARKER = re.compile(r"#\s*expect:\s*([a-z0-9, -]+)")
+
+
+def expected_markers(case: Path) -> set[tuple[str, int, str]]:
+    expected = set()
+    for path in sorted(case.rglob("*")):
+        if not path.is_file():
+            continue
+        rel = path.relative_to(case).as_posix()
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except UnicodeDecodeError:
+            continue
+        for number, line in enumerate(lines, 1):
+            match = _MARKER.search(line)
+            if match:
+                for rule in match.group(1).split(","):
+                    if rule.strip():
+                        expected.add((rel, number, rule.strip()))
+    return expected
+
+
+def test_every_rule_has_fixture_cases() -> None:
+    from auditor.catalogue import load_catalogue
+
+    missing = [rule for rule in load_catalogue() if rule != "invalid-config" and not any(
+        CASES_DIR.glob(f"{rule}/*"))]
+    assert not missing, f"rules without fixture cases: {missing}"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c.parent.name}/{c.name}" for c in CASES])
+def test_fixture_case(case: Path) -> None:
+    report = scan([case], Options())
+    found = {(f.location.path, f.location.line, f.rule) for f in report.active}
+    assert found == expected_markers(case)
+    if case.name.startswith("fires"):
+        assert case.parent.name in {rule for _, _, rule in found}
+    if case.name.startswith("silent"):
+        assert case.parent.name not in {rule for _, _, rule in found}
