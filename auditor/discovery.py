@@ -24,7 +24,6 @@ _SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", ".tox", ".nox",
                         ".mypy_cache", ".ruff_cache", ".pytest_cache", ".hg", ".svn",
                         "site-packages", ".eggs"})
 # Only files containing one of these are kept for the secret rules (a fast bytes search).
-_SECRET_MARKERS = (b"pypi-Ag", b"PRIVATE KEY-----", b"@", b"password")
 _URL_USERINFO_RE = re.compile(rb"[a-z][a-z0-9+.-]*://[^\s/@'\"]+:[^\s/@'\"]+@", re.I)
 
 
@@ -223,7 +222,7 @@ def _consider_text(repo: Repository, rel: str, path: Path) -> None:
     if isinstance(data, str) or b"\x00" in data[:8192]:
         return
     name = rel.rsplit("/", 1)[-1].lower()
-    interesting = name in (".pypirc", "pypirc", "pip.conf", "pip.ini") or b"pypi-Ag" in data \
+    interesting = name in (".pypirc", "pypirc", "pip.conf", "pip.ini") or b"pypi-" in data \
         or b"PRIVATE KEY-----" in data or _URL_USERINFO_RE.search(data) is not None
     if not interesting:
         return
@@ -264,7 +263,7 @@ def load_repository(root: Path, config: Config, files: list[Path] | None = None)
         if kind in ("workflow", "action"):
             _load_yaml(repo, rel, path, kind)
             source = repo.sources.get(rel)
-            if source is not None and (b"pypi-Ag" in source.text.encode() or
+            if source is not None and ("pypi-" in source.text or
                                        "PRIVATE KEY-----" in source.text or
                                        _URL_USERINFO_RE.search(source.text.encode())):
                 repo.secret_candidates.append(source)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from urllib.parse import urlsplit
 
 PYPI_UPLOAD = "https://upload.pypi.org/legacy/"
@@ -28,7 +29,7 @@ def index_of_url(url: str) -> str:
     host = (urlsplit(value).hostname or "").lower()
     if host in ("upload.pypi.org", "pypi.org", "www.pypi.org", "pypi.python.org"):
         return "pypi"
-    if host in ("test.pypi.org", "upload.test.pypi.org", "testpypi.org"):
+    if host in ("test.pypi.org", "upload.test.pypi.org"):
         return "testpypi"
     if not host:
         return "unknown"
@@ -55,7 +56,9 @@ def upload_url_problem(url: str) -> UrlProblem | None:
             "use https", "high")
     index = index_of_url(value)
     if index == "other":
-        if "pypi" in host and host.endswith(".org") and host not in ("pypi.org",):
+        close = max(SequenceMatcher(None, host, known).ratio()
+                    for known in ("upload.pypi.org", "test.pypi.org", "pypi.org"))
+        if ("pypi" in host and host.endswith(".org")) or close >= 0.8:
             return UrlProblem(f"`{value}` is not a PyPI host (typo?); PyPI uploads go to "
                               f"{PYPI_UPLOAD} and TestPyPI uploads to {TESTPYPI_UPLOAD}")
         return None

@@ -244,6 +244,9 @@ def load(text: str) -> Document:
             builder.feed(event)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        last_line = text.count("\n") - (1 if text.endswith("\n") else 0)
+        if mark is not None and mark.line > last_line and exc.context_mark is not None:
+            mark = exc.context_mark  # an unclosed quote or bracket: point where it opened
         problem = exc.problem or "invalid YAML"
         if exc.context:
             problem = f"{problem} ({exc.context})"

@@ -59,7 +59,8 @@ def _describe(step: PublishStep) -> str:
 def leftover_token(ctx: Context) -> Iterator[Problem]:
     declared = bool(ctx.config.publishers)
     for step in ctx.publish_steps:
-        if step.method not in _TP_METHODS or not step.targets_python_index:
+        if step.method not in _TP_METHODS | {"poetry", "flit", "hatch"} or \
+                not step.targets_python_index:
             continue
         for credential in step.secrets:
             has_oidc = _uses_tp_job(ctx, step)

@@ -71,7 +71,7 @@ def missing_id_token(ctx: Context) -> Iterator[Problem]:
             message = (f"{pj.job.label} uploads with trusted publishing but has no "
                        f"`permissions:` block, and the default token has no `id-token`: {fail}."
                        f" Add `permissions: {{id-token: write}}` to this job.")
-            anchor = pj.job.anchor
+            anchor = first.anchor
         elif perms.replaced is not None:
             replaced_grants = perms.replaced.grants_id_token
             message = (f"The `permissions:` of {pj.job.label} replaces the workflow-level block"

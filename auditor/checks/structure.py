@@ -12,7 +12,7 @@ from auditor.model import Job, Step, Workflow
 from auditor.publish import PYPA_INPUTS, PYPA_SNAKE_INPUTS, PublishStep, resolve_tool
 from auditor.shell import split_commands, strip_prefixes
 from auditor.source import Anchor
-from auditor.yamlsource import Mapping, Sequence, is_false, is_true
+from auditor.yamlsource import Mapping, Scalar, Sequence, is_false, is_true
 
 _BUILD_ACTIONS = frozenset({"pypa/cibuildwheel", "hynek/build-and-inspect-python-package",
                             "joerick/cibuildwheel"})
@@ -138,15 +138,20 @@ def matrix_publish(ctx: Context) -> Iterator[Problem]:
                              r"workspace|member", re.I)
     for pj in ctx.publish_jobs:
         matrix = pj.job.matrix
-        if not isinstance(matrix, Mapping) or not _python(pj):
+        if matrix is None or not _python(pj):
             continue
-        keys = [k.value for k, _ in matrix.pairs if k.value not in ("include", "exclude")]
-        if any(per_package.search(k) for k in keys):
-            continue  # one leg per package: each leg uploads different files
-        sizes = [len(v.items) for k, v in matrix.pairs if isinstance(v, Sequence)]
-        include = matrix.get("include")
-        if (not sizes or all(s <= 1 for s in sizes)) and not (
-                isinstance(include, Sequence) and len(include.items) > 1):
+        if isinstance(matrix, Mapping):
+            dims = [(k.value, v) for k, v in matrix.pairs if k.value not in ("include", "exclude")]
+            # legs that differ only by package upload different files; any other dimension
+            # with several values (or computed by an expression) repeats an upload
+            repeated = [k for k, v in dims if not per_package.search(k) and (
+                (isinstance(v, Sequence) and len(v.items) > 1) or
+                (isinstance(v, Scalar) and "${{" in v.value))]
+            include = matrix.get("include")
+            if not repeated and not (not dims and isinstance(include, Sequence)
+                                     and len(include.items) > 1):
+                continue
+        elif not (isinstance(matrix, Scalar) and "${{" in matrix.value):
             continue
         strategy = pj.job.node.key("strategy")
         yield Problem(
