@@ -113,10 +113,9 @@ class Context:
     def publishing_workflows(self) -> set[str]:
         """Paths of workflows that publish, directly or by calling a local one that does."""
         paths = {pj.workflow.path for pj in self.publish_jobs}
-        for caller, job, callee in self.calls:
+        for caller, _job, callee in self.calls:
             if callee.path in paths:
                 paths.add(caller.path)
-            del job
         return paths
 
     def steps_of(self, workflow: Workflow, job: Job) -> list[PublishStep]:
