@@ -120,7 +120,7 @@ def scan(
     2 usage or configuration error; 3 internal error.
     """
     from auditor.catalogue import load_catalogue
-    from auditor.engine import Options
+    from auditor.engine import BaselineError, Options
     from auditor.engine import scan as run_scan
 
     targets = paths or [Path(".")]
@@ -144,10 +144,8 @@ def scan(
         fail_on=fail_on.value if fail_on else None, config_file=config, baseline=baseline)
     try:
         report = run_scan(targets, options)
-    except (ValueError, OSError) as exc:
-        if (baseline is not None and str(baseline) in str(exc)) or "baseline" in str(exc):
-            _fail(f"--baseline {baseline}: {exc}")
-        raise
+    except BaselineError as exc:
+        _fail(f"--baseline {baseline}: {exc}")
     if format is Format.json:
         from auditor.formats import json as json_format
         rendered = json_format.render(report)

@@ -136,13 +136,20 @@ def enabled_rules(config: Config, options: Options) -> list[Rule]:
     return rules
 
 
+class BaselineError(Exception):
+    """The ``--baseline`` file exists but is not a baseline pubaudit can read."""
+
+
 def read_baseline(path: Path) -> set[str]:
-    data = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BaselineError(f"cannot read it: {exc}") from None
     if isinstance(data, dict) and isinstance(data.get("fingerprints"), list):
         return {str(f) for f in data["fingerprints"]}
     if isinstance(data, dict) and isinstance(data.get("findings"), list):
         return {str(f.get("fingerprint")) for f in data["findings"] if isinstance(f, dict)}
-    raise ValueError("not a pubaudit baseline (expected a `fingerprints` list)")
+    raise BaselineError("not a pubaudit baseline (expected a `fingerprints` list)")
 
 
 def write_baseline(path: Path, findings: Iterable[Finding]) -> None:
@@ -165,10 +172,7 @@ def scan(paths: list[Path], options: Options) -> Report:
     files = [p for p in paths if not p.is_dir()] or None
     start = paths[0] if paths else Path(".")
     root = find_root(start) if files else start.resolve()
-    try:
-        display_root = start.as_posix() if not files else root.as_posix()
-    except ValueError:  # pragma: no cover
-        display_root = str(root)
+    display_root = start.as_posix() if not files else root.as_posix()
     config = load_config(root, options.config_file)
     repo: Repository = load_repository(root, config, files)
     ctx = Context(repo)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from auditor.facts import PublishJob
 from auditor.gitremote import origin
+from auditor.publish import PublishStep
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +35,7 @@ def inventory(root: Path, jobs: list[PublishJob]) -> list[InventoryEntry]:
     for pj in jobs:
         if pj.workflow.is_composite:
             continue
-        by_index: dict[str, list] = {}  # type: ignore[type-arg]
+        by_index: dict[str, list[PublishStep]] = {}
         for step in pj.steps:
             by_index.setdefault(step.index, []).append(step)
         environment = pj.job.environment.name if pj.job.environment else None

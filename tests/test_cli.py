@@ -96,3 +96,11 @@ def test_explicit_file_finds_its_repository(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert {f["rule"] for f in document["findings"]} == {"missing-environment"}
     assert document["findings"][0]["location"]["path"] == ".github/workflows/release.yml"
+
+
+def test_unreadable_baseline_is_a_usage_error(tmp_path: Path) -> None:
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text("not json", encoding="utf-8")
+    result = run("scan", "fixtures/demo", "--baseline", str(baseline))
+    assert result.returncode == 2 and "--baseline" in result.stderr
+    assert "Traceback" not in result.stderr

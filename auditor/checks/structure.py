@@ -9,6 +9,7 @@ from auditor.facts import Context, PublishJob
 from auditor.findings import Problem
 from auditor.indexes import upload_url_problem
 from auditor.model import Job, Step, Workflow
+from auditor.positions import scalar_span
 from auditor.publish import PYPA_INPUTS, PYPA_SNAKE_INPUTS, PublishStep, resolve_tool
 from auditor.shell import split_commands, strip_prefixes
 from auditor.source import Anchor
@@ -44,7 +45,6 @@ def _build_anchor(workflow: Workflow, step: Step) -> Anchor | None:
         return None
     if step.run is None:
         return None
-    from auditor.positions import scalar_span
     for command in split_commands(step.run.value):
         argv = command.argv
         if _is_build(argv):
@@ -411,9 +411,8 @@ def artifact_path_mismatch(ctx: Context) -> Iterator[Problem]:
         for i, step in enumerate(steps):
             if step.uses is None or not step.uses.is_action("actions/download-artifact"):
                 continue
-            later = [s for s in steps[i + 1:]]
-            checkout = next((s for s in later if s.uses and s.uses.is_action("actions/checkout")),
-                            None)
+            checkout = next((s for s in steps[i + 1:]
+                             if s.uses and s.uses.is_action("actions/checkout")), None)
             uses_anchor = step.anchor.child("uses", node=step.uses_node)
             if checkout is not None:
                 yield Problem(
@@ -427,9 +426,8 @@ def artifact_path_mismatch(ctx: Context) -> Iterator[Problem]:
                 continue
             name = step.input("name") or step.input("artifact-ids")
             merge = is_true(step.input("merge-multiple"))
-            packages_node = pypa.step.input("packages-dir", "packages_dir")
             download_dir = _dir(step.input_text("path") or ".")
-            target_dir = _dir(packages_node.value if packages_node else None)
+            target_dir = _dir(pypa.step.input_text("packages-dir", "packages_dir"))
             nested = download_dir == "." or target_dir.startswith(download_dir + "/")
             if name is None and not merge and not (nested and target_dir != download_dir):
                 yield Problem(
@@ -442,14 +440,11 @@ def artifact_path_mismatch(ctx: Context) -> Iterator[Problem]:
                 continue
             if name is None:
                 continue  # the upload reads one of the per-artifact sub-directories
-            path = step.input("path")
-            packages = pypa.step.input("packages-dir", "packages_dir")
-            if _dir(path.value if path else ".") != _dir(packages.value if packages else None):
+            if download_dir != target_dir:
                 yield Problem(
-                    step.input_anchor("path") if path else uses_anchor,
-                    f"The download puts the files in `{_dir(path.value if path else '.')}/` "
-                    f"but the pypi action uploads from `{_dir(packages.value if packages else None)}/`"  # noqa: E501
-                    ": it finds no distributions. Make the download's `path:` and the action's "
-                    "`packages-dir` the same directory.",
+                    step.input_anchor("path") if step.input("path") else uses_anchor,
+                    f"The download puts the files in `{download_dir}/` but the pypi action "
+                    f"uploads from `{target_dir}/`: it finds no distributions. Make the "
+                    "download's `path:` and the action's `packages-dir` the same directory.",
                     (("the upload", pypa.anchor),))
 

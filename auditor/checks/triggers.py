@@ -22,7 +22,7 @@ DANGEROUS = {
 }
 
 
-def _python_steps(pj: PublishJob) -> list:  # type: ignore[type-arg]
+def _python_steps(pj: PublishJob) -> list[PublishStep]:
     return [s for s in pj.steps if s.targets_python_index]
 
 
