@@ -11,8 +11,9 @@ come from, and the exact span of the command, once, for every rule to read.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from auditor.indexes import index_of_name, index_of_url
@@ -294,7 +295,7 @@ class _Env:
         return out
 
 
-def _url_target(method: str, value: str, uv_indexes: dict[str, str]) -> tuple[str, str | None]:
+def url_target_of(method: str, value: str, uv_indexes: dict[str, str]) -> tuple[str, str | None]:
     """The index and URL an option value or variable names for ``method``."""
     if "://" in value:
         return index_of_url(value), value
@@ -328,6 +329,95 @@ def _word_anchor(step: Step, command: Command, index: int, workflow: Workflow,
     return Anchor(base.path, (*base.route, index), step.run, span)
 
 
+@dataclass(frozen=True, slots=True)
+class UploadCommand:
+    """What one upload command says, wherever it is written (a GitHub ``run:`` or a GitLab
+    ``script:`` line): tool, target index and the credentials that reach it."""
+
+    method: str
+    index: str
+    registry: str  # the index for Python tools; npm | crates | rubygems | other | unknown
+    url: str | None
+    url_anchor: Anchor | None
+    credentials: tuple[Credential, ...]
+    argv: tuple[str, ...]
+    uv_trusted_mode: str | None
+    uv_trusted_anchor: Anchor | None
+
+
+VariableLookup = Callable[[str], list[tuple[str, str, str, Anchor]]]
+UrlTarget = Callable[[str, str, dict[str, str]], tuple[str, str | None]]
+
+
+def analyse_upload(command: Command, method: str, args: list[str], assigned: dict[str, str],
+                   lookup: VariableLookup, anchor: Anchor, word_anchor: Callable[[int], Anchor],
+                   uv_indexes: dict[str, str], url_target: UrlTarget = url_target_of,
+                   ) -> UploadCommand:
+    """Target and credentials of one classified upload command.
+
+    ``lookup(prefix)`` resolves variables the command inherits (nearest definition only),
+    ``word_anchor(i)`` points at word ``i`` of the command, ``url_target`` names the index
+    an option value or variable designates.
+    """
+    offset = len(command.argv) - len(args)
+    target_opts, secret_opts, user_opts = _OPTIONS.get(method, ((), (), ()))
+    registry = {"npm": "npm", "cargo": "crates", "gem": "rubygems"}.get(method, "pypi")
+    index = "pypi" if registry == "pypi" else "other"
+    url: str | None = None
+    url_anchor: Anchor | None = None
+    for _, value, at in _option_values(args, target_opts):
+        if method in ("npm", "cargo", "gem"):
+            registry = "other" if "${{" not in value else "unknown"
+            continue
+        index, url = url_target(method, value, uv_indexes)
+        url_anchor = word_anchor(offset + at)
+    if url_anchor is None:
+        for var in _URL_ENV.get(method, ()):
+            if var in assigned:
+                index, url = url_target(method, assigned[var], uv_indexes)
+                url_anchor = anchor
+                break
+            hits = lookup(var)
+            if hits:
+                name, value, _level, var_anchor = hits[0]
+                index, url = url_target(method, value, uv_indexes)
+                url_anchor = var_anchor
+                break
+    if registry != "pypi":
+        index = "other"
+    credentials: list[Credential] = []
+    for option, value, at in _option_values(args, secret_opts + user_opts):
+        if _is_empty(value):
+            continue
+        credentials.append(Credential(option, "option", word_anchor(offset + at - 1), value,
+                                      is_username=option in user_opts))
+    for prefix in _CREDENTIAL_ENV.get(method, ()):
+        for name, value in assigned.items():
+            matches = name.startswith(prefix) if prefix.endswith("_") else name == prefix
+            if matches and not _is_empty(value):
+                credentials.append(Credential(name, "command env", anchor, value,
+                                              name in _USERNAME_ENV))
+        for name, value, level, var_anchor in lookup(prefix):
+            if name not in assigned:
+                credentials.append(Credential(name, level, var_anchor, value,
+                                              name in _USERNAME_ENV))
+    uv_mode: str | None = None
+    uv_anchor: Anchor | None = None
+    if method == "uv":
+        for _, value, at in _option_values(args, ("--trusted-publishing",)):
+            uv_mode, uv_anchor = value, word_anchor(offset + at)
+        if uv_mode is None:
+            if "UV_TRUSTED_PUBLISHING" in assigned:
+                uv_mode, uv_anchor = assigned["UV_TRUSTED_PUBLISHING"], anchor
+            else:
+                hits = lookup("UV_TRUSTED_PUBLISHING")
+                if hits:
+                    uv_mode, uv_anchor = hits[0][1], hits[0][3]
+    return UploadCommand(method, index, registry if registry != "pypi" else index, url,
+                         url_anchor, tuple(credentials), tuple(command.argv), uv_mode,
+                         uv_anchor)
+
+
 def _run_publishes(workflow: Workflow, job: Job, step: Step,
                    uv_indexes: dict[str, str]) -> Iterator[PublishStep]:
     assert step.run is not None
@@ -343,67 +433,14 @@ def _run_publishes(workflow: Workflow, job: Job, step: Step,
         if classified is None:
             continue
         method, args = classified
-        offset = len(command.argv) - len(args)
         anchor = _command_anchor(step, command, workflow)
-        target_opts, secret_opts, user_opts = _OPTIONS.get(method, ((), (), ()))
-        registry = {"npm": "npm", "cargo": "crates", "gem": "rubygems"}.get(method, "pypi")
-        index = "pypi" if registry == "pypi" else "other"
-        url: str | None = None
-        url_anchor: Anchor | None = None
-        for _, value, at in _option_values(args, target_opts):
-            if method in ("npm", "cargo", "gem"):
-                registry = "other" if "${{" not in value else "unknown"
-                continue
-            index, url = _url_target(method, value, uv_indexes)
-            url_anchor = _word_anchor(step, command, offset + at, workflow, anchor)
-        if url_anchor is None:
-            for var in _URL_ENV.get(method, ()):
-                if var in assigned:
-                    index, url = _url_target(method, assigned[var], uv_indexes)
-                    url_anchor = anchor
-                    break
-                hits = env.lookup(var)
-                if hits:
-                    name, value, _level, var_anchor = hits[0]
-                    index, url = _url_target(method, value, uv_indexes)
-                    url_anchor = var_anchor
-                    break
-        if registry != "pypi":
-            index = "other"
-        credentials: list[Credential] = []
-        for option, value, at in _option_values(args, secret_opts + user_opts):
-            if _is_empty(value):
-                continue
-            credentials.append(Credential(option, "option",
-                                          _word_anchor(step, command, offset + at - 1,
-                                                       workflow, anchor),
-                                          value, is_username=option in user_opts))
-        for prefix in _CREDENTIAL_ENV.get(method, ()):
-            for name, value in assigned.items():
-                matches = name.startswith(prefix) if prefix.endswith("_") else name == prefix
-                if matches and not _is_empty(value):
-                    credentials.append(Credential(name, "command env", anchor, value,
-                                                  name in _USERNAME_ENV))
-            for name, value, level, var_anchor in env.lookup(prefix):
-                if name not in assigned:
-                    credentials.append(Credential(name, level, var_anchor, value,
-                                                  name in _USERNAME_ENV))
-        uv_mode: str | None = None
-        uv_anchor: Anchor | None = None
-        if method == "uv":
-            for _, value, at in _option_values(args, ("--trusted-publishing",)):
-                uv_mode, uv_anchor = value, _word_anchor(step, command, offset + at, workflow,
-                                                         anchor)
-            if uv_mode is None:
-                if "UV_TRUSTED_PUBLISHING" in assigned:
-                    uv_mode, uv_anchor = assigned["UV_TRUSTED_PUBLISHING"], anchor
-                else:
-                    hits = env.lookup("UV_TRUSTED_PUBLISHING")
-                    if hits:
-                        uv_mode, uv_anchor = hits[0][1], hits[0][3]
-        yield PublishStep(workflow, job, step, method, anchor, index, registry if
-                          registry != "pypi" else index, url, url_anchor, tuple(credentials),
-                          tuple(command.argv), uv_mode, uv_anchor)
+        upload = analyse_upload(
+            command, method, args, assigned, env.lookup, anchor,
+            functools.partial(_word_anchor, step, command, workflow=workflow, base=anchor),
+            uv_indexes)
+        yield PublishStep(workflow, job, step, upload.method, anchor, upload.index,
+                          upload.registry, upload.url, upload.url_anchor, upload.credentials,
+                          upload.argv, upload.uv_trusted_mode, upload.uv_trusted_anchor)
 
 
 def _input_credentials(step: Step, names: tuple[str, ...],
@@ -444,7 +481,7 @@ def _action_publishes(workflow: Workflow, job: Job, step: Step) -> Iterator[Publ
             return
         index, url = "pypi", None
         for _, value, _at in _option_values(args, _OPTIONS["maturin"][0]):
-            index, url = _url_target("maturin", value, {})
+            index, url = url_target_of("maturin", value, {})
         env = _Env(workflow, job, step)
         credentials = []
         for prefix in _CREDENTIAL_ENV["maturin"]:

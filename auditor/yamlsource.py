@@ -8,11 +8,15 @@ corpus (0.06 s against 0.08-0.10 s), and lets one place enforce every limit: dep
 expanded size through aliases, duplicate keys and merge keys.
 
 Scalars stay strings (``on:`` is the key "on", never ``True``); callers interpret them. Marks
-are 0-based lines and code-point columns, as libyaml gives them; ``end`` is exclusive.
+are 0-based lines and code-point columns, as libyaml gives them; ``end`` is exclusive. An
+explicit tag is kept on its node (``tag``, ``None`` when absent) and never interpreted here:
+GitLab's ``!reference [.job, script]`` is resolved by the GitLab model, and an unknown tag
+does not stop the file from loading.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,13 +49,14 @@ class Mark:
 
 
 class Node:
-    """A YAML node with its span; subclasses hold the content."""
+    """A YAML node with its span and explicit tag; subclasses hold the content."""
 
-    __slots__ = ("end", "start")
+    __slots__ = ("end", "start", "tag")
 
-    def __init__(self, start: Mark, end: Mark) -> None:
+    def __init__(self, start: Mark, end: Mark, tag: str | None = None) -> None:
         self.start = start
         self.end = end
+        self.tag = tag
 
 
 class Scalar(Node):
@@ -59,11 +64,14 @@ class Scalar(Node):
 
     __slots__ = ("plain", "style", "value")
 
-    def __init__(self, value: str, style: str | None, start: Mark, end: Mark) -> None:
-        super().__init__(start, end)
+    def __init__(self, value: str, style: str | None, start: Mark, end: Mark,
+                 tag: str | None = None) -> None:
+        super().__init__(start, end, tag)
         self.value = value
-        self.style = style
-        self.plain = style is None
+        # libyaml reports a plain scalar's style as "" where pure PyYAML says None: one
+        # spelling here, or nulls and merge keys go unrecognised under the C loader.
+        self.style = style or None
+        self.plain = not style
 
     @property
     def is_null(self) -> bool:
@@ -76,8 +84,9 @@ class Scalar(Node):
 class Sequence(Node):
     __slots__ = ("items",)
 
-    def __init__(self, items: list[Node], start: Mark, end: Mark) -> None:
-        super().__init__(start, end)
+    def __init__(self, items: list[Node], start: Mark, end: Mark,
+                 tag: str | None = None) -> None:
+        super().__init__(start, end, tag)
         self.items = items
 
     def __repr__(self) -> str:
@@ -85,15 +94,22 @@ class Sequence(Node):
 
 
 class Mapping(Node):
-    """A mapping; ``pairs`` keeps every key in order, ``index`` the last value per key."""
+    """A mapping; ``pairs`` keeps every key in order, ``index`` the last value per key.
 
-    __slots__ = ("index", "keys", "pairs")
+    Merge keys (``<<: *base``) are resolved here: the merged pairs appear in ``pairs`` and
+    ``index`` (keys written in the mapping itself win), and the ``<<`` keys themselves are
+    kept in ``merge_keys`` so that a reader whose CI system does not honour merges (GitHub
+    Actions) can say so.
+    """
 
-    def __init__(self, start: Mark, end: Mark) -> None:
-        super().__init__(start, end)
+    __slots__ = ("index", "keys", "merge_keys", "pairs")
+
+    def __init__(self, start: Mark, end: Mark, tag: str | None = None) -> None:
+        super().__init__(start, end, tag)
         self.pairs: list[tuple[Scalar, Node]] = []
         self.index: dict[str, Node] = {}
         self.keys: dict[str, Scalar] = {}
+        self.merge_keys: list[Scalar] = []
 
     def get(self, key: str) -> Node | None:
         return self.index.get(key)
@@ -119,8 +135,12 @@ class Diagnostic:
 
 @dataclass(frozen=True, slots=True)
 class Document:
+    """The first document's ``root``; ``roots`` holds every document when several are allowed
+    (a GitLab file may start with a ``spec:`` header document)."""
+
     root: Node | None
     diagnostics: tuple[Diagnostic, ...]
+    roots: tuple[Node | None, ...] = ()
 
 
 def _mark(m: Any) -> Mark:
@@ -130,7 +150,9 @@ def _mark(m: Any) -> Mark:
 class _Builder:
     """Turns events into nodes, enforcing the limits as it goes."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_documents: int = 1) -> None:
+        self.max_documents = max_documents
+        self.roots: list[Node | None] = []
         self.anchors: dict[str, Node] = {}
         self.sizes: dict[int, int] = {}
         self.expanded = 0
@@ -139,13 +161,19 @@ class _Builder:
         self.stack: list[list[object]] = []
         self.root: Node | None = None
         self.documents = 0
+        # id(mapping) -> keys it got from ``<<`` that an explicit key may still override
+        self.merged: dict[int, set[str]] = {}
+        # set by ``load`` when YAML 1.1 line breaks were swapped out before parsing
+        self.restore: dict[int, int] | None = None
 
     def _attach(self, node: Node, size: int, anchor: str | None) -> None:
         if anchor:
             self.anchors[anchor] = node
             self.sizes[id(node)] = size
         if not self.stack:
-            self.root = node
+            if self.root is None and not self.roots:
+                self.root = node
+            self.roots.append(node)
             return
         frame = self.stack[-1]
         frame[2] = int(frame[2]) + size  # type: ignore[call-overload]
@@ -168,16 +196,14 @@ class _Builder:
             )
             return
         if key.plain and key.value == "<<":
-            sources = value.items if isinstance(value, Sequence) else [value]
-            for source in sources:
-                if isinstance(source, Mapping):
-                    for k, v in source.pairs:
-                        if k.value not in mapping.index:
-                            mapping.pairs.append((k, v))
-                            mapping.index[k.value] = v
-                            mapping.keys[k.value] = k
+            self._merge(mapping, key, value)
             return
-        if key.value in mapping.index:
+        merged = self.merged.get(id(mapping))
+        if merged is not None and key.value in merged:
+            # a key written in the mapping overrides a merged one, wherever it stands
+            merged.discard(key.value)
+            mapping.pairs = [(k, v) for k, v in mapping.pairs if k.value != key.value]
+        elif key.value in mapping.index:
             self.diagnostics.append(
                 Diagnostic(f"duplicate key {key.value!r}: YAML requires unique keys and "
                            "GitHub rejects the file", key.start.line, key.start.column)
@@ -186,14 +212,36 @@ class _Builder:
         mapping.index[key.value] = value
         mapping.keys[key.value] = key
 
+    def _merge(self, mapping: Mapping, key: Scalar, value: Node) -> None:
+        """Apply ``<<: value``; the first source naming a key wins, as YAML specifies."""
+        mapping.merge_keys.append(key)
+        sources = value.items if isinstance(value, Sequence) else [value]
+        if not sources or not all(isinstance(s, Mapping) for s in sources):
+            self.diagnostics.append(
+                Diagnostic("the merge key `<<` needs a mapping or a list of mappings; "
+                           "this value is ignored", key.start.line, key.start.column))
+            return
+        merged = self.merged.setdefault(id(mapping), set())
+        for source in sources:
+            assert isinstance(source, Mapping)
+            for k, v in source.pairs:
+                if k.value not in mapping.index:
+                    mapping.pairs.append((k, v))
+                    mapping.index[k.value] = v
+                    mapping.keys[k.value] = k
+                    merged.add(k.value)
+
     def feed(self, event: Any) -> None:
         start_mark: Any = event.start_mark
         end_mark: Any = event.end_mark
         anchor: Any = getattr(event, "anchor", None)
+        tag: str | None = getattr(event, "tag", None)
         if isinstance(event, yaml.ScalarEvent):
             self._count(1, event)
-            node: Node = Scalar(event.value, event.style, _mark(start_mark),
-                                _mark(end_mark))
+            value: str = event.value
+            if self.restore is not None:
+                value = value.translate(self.restore)
+            node: Node = Scalar(value, event.style, _mark(start_mark), _mark(end_mark), tag)
             self._attach(node, 1, anchor)
         elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
             self._count(1, event)
@@ -202,8 +250,8 @@ class _Builder:
                     f"nesting deeper than {MAX_DEPTH} levels", start_mark.line,
                     start_mark.column)
             start = _mark(start_mark)
-            coll: Node = (Mapping(start, start) if isinstance(event, yaml.MappingStartEvent)
-                          else Sequence([], start, start))
+            coll: Node = (Mapping(start, start, tag) if isinstance(event, yaml.MappingStartEvent)
+                          else Sequence([], start, start, tag))
             self.stack.append([coll, None, 1, anchor])
         elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
             frame = self.stack.pop()
@@ -220,9 +268,11 @@ class _Builder:
             self._attach(target, size, None)
         elif isinstance(event, yaml.DocumentStartEvent):
             self.documents += 1
-            if self.documents > 1:
+            if self.documents > self.max_documents:
                 raise YamlLoadError(
-                    "more than one YAML document in the file; CI systems read a single one",
+                    "more than one YAML document in the file; CI systems read a single one"
+                    if self.max_documents == 1 else
+                    f"more than {self.max_documents} YAML documents in the file",
                     start_mark.line, start_mark.column)
 
     def _count(self, size: int, event: Any) -> None:
@@ -234,13 +284,43 @@ class _Builder:
                 "(an alias bomb?)", mark.line, mark.column)
 
 
-def load(text: str) -> Document:
-    """Parse one YAML document; raise :class:`YamlLoadError` with a 0-based position."""
+# libyaml follows YAML 1.1, where NEL, LS and PS break lines; GitHub's and GitLab's parsers,
+# editors and SARIF viewers follow YAML 1.2 and count only CR/LF. Each is swapped for a
+# private-use stand-in of the same length before parsing (so marks count lines as everyone
+# else does and a NEL inside a string does not end the key) and swapped back in scalars.
+_YAML11_BREAKS = "\x85\u2028\u2029"
+_STAND_INS = "\ue085\ue028\ue029"
+_LINE_BREAK_RE = re.compile(r"\r\n|\r|\n")
+
+
+def _yaml12_breaks(text: str) -> tuple[str, dict[int, int] | None]:
+    """``text`` ready for libyaml, and the table that restores scalar values (or ``None``)."""
+    if not any(c in text for c in _YAML11_BREAKS) or any(c in text for c in _STAND_INS):
+        return text, None  # nothing to swap, or the stand-ins are taken: parse as it is
+    forward = str.maketrans(_YAML11_BREAKS, _STAND_INS)
+    return text.translate(forward), str.maketrans(_STAND_INS, _YAML11_BREAKS)
+
+
+def _reader_position(text: str, position: int) -> tuple[int, int]:
+    """The 0-based (line, column) of a reader error's offset: a UTF-8 byte offset from
+    libyaml, a code-point offset from the pure-Python reader."""
+    if _Loader is not yaml.SafeLoader:
+        position = len(text.encode("utf-8")[:position].decode("utf-8", "ignore"))
+    before = text[:position]
+    breaks = list(_LINE_BREAK_RE.finditer(before))
+    start = breaks[-1].end() if breaks else 0
+    return len(breaks), position - start
+
+
+def load(text: str, max_documents: int = 1) -> Document:
+    """Parse a YAML stream of at most ``max_documents`` documents; raise
+    :class:`YamlLoadError` with a 0-based position."""
     if len(text) > MAX_BYTES:
         raise YamlLoadError(f"file larger than {MAX_BYTES // (1024 * 1024)} MB; not parsed")
-    builder = _Builder()
+    builder = _Builder(max_documents)
+    parsed, builder.restore = _yaml12_breaks(text)
     try:
-        for event in yaml.parse(text, Loader=_Loader):
+        for event in yaml.parse(parsed, Loader=_Loader):
             builder.feed(event)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -252,9 +332,12 @@ def load(text: str) -> Document:
             problem = f"{problem} ({exc.context})"
         raise YamlLoadError(problem, mark.line if mark else 0, mark.column if mark else 0) \
             from None
-    except yaml.YAMLError as exc:  # reader errors: control characters, bad encoding
+    except yaml.reader.ReaderError as exc:  # control characters, bad encoding
+        line, column = _reader_position(text, exc.position)
+        raise YamlLoadError(str(exc).splitlines()[0] or "invalid YAML", line, column) from None
+    except yaml.YAMLError as exc:
         raise YamlLoadError(str(exc).splitlines()[0] if str(exc) else "invalid YAML") from None
-    return Document(builder.root, tuple(builder.diagnostics))
+    return Document(builder.root, tuple(builder.diagnostics), tuple(builder.roots))
 
 
 def text_of(node: Node | None) -> str | None:

@@ -17,8 +17,12 @@ def invalid_yaml(ctx: Context) -> Iterator[Problem]:
 
 
 def invalid_workflow(ctx: Context) -> Iterator[Problem]:
+    gitlab_files = {f for pipeline in ctx.repo.pipelines for f in pipeline.files}
     for problem in ctx.repo.problems:
-        if problem.rule == "invalid-workflow":
+        if problem.rule == "invalid-workflow" and problem.anchor.path in gitlab_files:
+            yield Problem(problem.anchor, f"{problem.message}: GitLab rejects the pipeline "
+                          "and none of its jobs run.")
+        elif problem.rule == "invalid-workflow":
             yield Problem(problem.anchor, f"{problem.message}: GitHub rejects this workflow "
                           "and it never runs.")
     for workflow in ctx.repo.workflows:
