@@ -33,6 +33,9 @@ app = typer.Typer(
 class Format(StrEnum):
     text = "text"
     json = "json"
+    sarif = "sarif"
+    github = "github"
+    markdown = "markdown"
 
 
 class Level(StrEnum):
@@ -149,6 +152,15 @@ def scan(
     if format is Format.json:
         from auditor.formats import json as json_format
         rendered = json_format.render(report)
+    elif format is Format.sarif:
+        from auditor.formats import sarif
+        rendered = sarif.render(report)
+    elif format is Format.github:
+        from auditor.formats import github
+        rendered = github.render(report)
+    elif format is Format.markdown:
+        from auditor.formats import markdown
+        rendered = markdown.render(report)
     else:
         from auditor.formats import text
         rendered = text.render(report, _use_color(no_color, output), quiet)
@@ -164,6 +176,52 @@ def scan(
         raise typer.Exit(2)
     if report.failed and not exit_zero:
         raise typer.Exit(1)
+
+
+class PublishersFormat(StrEnum):
+    text = "text"
+    toml = "toml"
+    json = "json"
+
+
+@app.command()
+def publishers(
+    path: Annotated[Path, typer.Argument(help="The repository (default .).")] = Path("."),
+    format: Annotated[PublishersFormat, typer.Option(
+        "--format", "-f", help="text; toml: declarations to paste into pyproject.toml; "
+                               "json.")] = PublishersFormat.text,
+    config: Annotated[Path | None, typer.Option(
+        help="Configuration file (default: pubaudit.toml, else [tool.pubaudit] in "
+             "pyproject.toml).")] = None,
+) -> None:
+    """Show the trusted publisher each publish job needs on PyPI and TestPyPI.
+
+    For every job that uploads: owner, repository, workflow file name and environment to
+    enter in PyPI's form, whether a declared publisher matches, and the form link.
+    Exit codes: 0 listed; 2 usage or configuration error.
+    """
+    from auditor.config import load_config
+    from auditor.discovery import find_root, load_repository
+    from auditor.facts import Context
+    from auditor.registration import registrations, render_json, render_text, render_toml
+
+    if not path.exists():
+        _fail(f"no such file or directory: {path}")
+    if config is not None and not config.is_file():
+        _fail(f"--config: no such file: {config}")
+    root = path.resolve() if path.is_dir() else find_root(path)
+    settings = load_config(root, config)
+    if settings.errors:
+        for error in settings.errors:
+            typer.echo(f"{error.path}:{error.line}:{error.column}: {error.message}", err=True)
+        _fail("configuration error")
+    regs = registrations(Context(load_repository(root, settings)))
+    if format is PublishersFormat.toml:
+        sys.stdout.write(render_toml(regs))
+    elif format is PublishersFormat.json:
+        sys.stdout.write(render_json(regs))
+    else:
+        sys.stdout.write(render_text(regs))
 
 
 @app.command()
@@ -187,6 +245,44 @@ def explain(rule: Annotated[str, typer.Argument(help="A rule id, e.g. missing-id
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
         _fail(f"unknown rule {rule!r}{hint}; `pubaudit rules` lists them")
     typer.echo(render_markdown(catalogue[rule]))
+
+
+class LogFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+@app.command("explain-log")
+def explain_log(
+    logfile: Annotated[str, typer.Argument(
+        metavar="LOGFILE", help="The log of the failed publish job (or its step summary); "
+                                "`-` reads standard input.", show_default=False)],
+    path: Annotated[Path, typer.Option(
+        "--path", help="The repository whose declared publishers and workflows to compare "
+                       "with.")] = Path("."),
+    format: Annotated[LogFormat, typer.Option("--format", "-f", help="Output format.")] =
+    LogFormat.text,
+    config: Annotated[Path | None, typer.Option(
+        help="Configuration file (default: pubaudit.toml, else [tool.pubaudit] in "
+             "pyproject.toml).")] = None,
+) -> None:
+    """Explain a failed publish run: what failed, which value differs, what to change.
+
+    Reads logs of pypa/gh-action-pypi-publish, twine, uv and pdm on GitHub Actions or
+    GitLab CI (raw or downloaded, with timestamps and colours). Exit codes: 0 no known
+    trusted-publishing failure in the log; 1 failures explained; 2 usage error (missing,
+    unreadable or binary log, bad --path or --config).
+    """
+    from auditor.logreport import UsageError, render_json, render_text, run
+
+    try:
+        explanation = run(logfile, path, config, sys.stdin.buffer)
+    except UsageError as exc:
+        _fail(str(exc))
+    rendered = render_json(explanation) if format is LogFormat.json else \
+        render_text(explanation)
+    sys.stdout.write(rendered)
+    raise typer.Exit(explanation.exit_code)
 
 
 def main() -> None:

@@ -12,11 +12,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from auditor.catalogue import CONFIDENCES, SEVERITIES, load_catalogue
+from auditor.publishers import Declaration, locate_declarations
+from auditor.source import split_lines
 
 TOP_KEYS = ("select", "ignore", "exclude", "min-severity", "min-confidence", "fail-on",
             "rules", "publishers")
 PUBLISHER_KEYS = ("index", "project", "pending", "provider", "owner", "repository",
                   "workflow", "environment", "email", "subject", "organization", "actor")
+# Keys whose value PyPI's forms take as text; ``pending`` is the only boolean.
+_PUBLISHER_TEXT_KEYS = tuple(k for k in PUBLISHER_KEYS if k != "pending")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +42,9 @@ class Config:
     fail_on: str | None = None
     severity: dict[str, str] = field(default_factory=dict)
     options: dict[str, dict[str, object]] = field(default_factory=dict)
-    publishers: tuple[dict[str, object], ...] = ()
+    publishers: tuple[Declaration, ...] = ()
     errors: tuple[ConfigError, ...] = ()
+    text: str = field(default="", repr=False)  # the file's text, for snippets and positions
 
     def option(self, rule: str, name: str) -> object:
         if name in self.options.get(rule, {}):
@@ -53,7 +58,7 @@ class _Locator:
     """Finds the line of a key in the TOML text, for error positions."""
 
     def __init__(self, text: str, prefix: str) -> None:
-        self.lines = text.splitlines()
+        self.lines = split_lines(text)
         self.prefix = prefix
 
     def find(self, *keys: str) -> tuple[int, int]:
@@ -161,21 +166,46 @@ def parse_config(data: dict[str, object], path: str, text: str, prefix: str) -> 
                 error(f"`rules.{rule_id}.{name}` must be {spec.type}", "rules", rule_id, name)
                 continue
             options.setdefault(rule_id, {})[name] = value
-    publishers: list[dict[str, object]] = []
-    raw_publishers = data.get("publishers", [])
-    if not isinstance(raw_publishers, list) or not all(
-            isinstance(p, dict) for p in raw_publishers):
-        error("`publishers` must be an array of tables ([[tool.pubaudit.publishers]])",
-              "publishers")
-    else:
-        for entry in raw_publishers:
-            for name in entry:
-                if name not in PUBLISHER_KEYS:
-                    error(f"unknown key `{name}` in a publisher declaration (known: "
-                          f"{', '.join(PUBLISHER_KEYS)})", "publishers", name)
-            publishers.append(entry)
+    publishers = _declarations(data.get("publishers", []), path, text, prefix, errors)
     return Config(path, select, ignore, exclude, min_severity, min_confidence, fail_on,
-                  severity, options, tuple(publishers), tuple(errors))
+                  severity, options, publishers, tuple(errors), text)
+
+
+def _declarations(raw: object, path: str, text: str, prefix: str,
+                  errors: list[ConfigError]) -> tuple[Declaration, ...]:
+    """The publisher tables, typed and positioned. Wrong types and unknown keys are
+    configuration errors; values PyPI would refuse are left to ``publisher-malformed``."""
+    table = f"[[{prefix}.publishers]]" if prefix else "[[publishers]]"
+    if not isinstance(raw, list) or not all(isinstance(p, dict) for p in raw):
+        line, column = _Locator(text, prefix).find("publishers")
+        errors.append(ConfigError(f"`publishers` must be an array of tables ({table})",
+                                  path, line, column))
+        return ()
+    positions = locate_declarations(path, text, prefix, len(raw))
+    declarations = []
+    for number, (entry, (anchor, spans)) in enumerate(zip(raw, positions, strict=True)):
+        assert isinstance(entry, dict)
+        good: list[tuple[str, object]] = []
+        for name, value in entry.items():
+            where = spans.get(name, anchor)
+            line, column = (where.span or (0, 0, 0, 0))[:2]
+            if name not in PUBLISHER_KEYS:
+                errors.append(ConfigError(
+                    f"unknown key `{name}` in publisher #{number + 1} (known: "
+                    f"{', '.join(PUBLISHER_KEYS)})", path, line + 1, column + 1))
+            elif name == "pending" and not isinstance(value, bool):
+                errors.append(ConfigError(
+                    f"`pending` in publisher #{number + 1} must be true or false, not "
+                    f"{value!r}", path, line + 1, column + 1))
+            elif name in _PUBLISHER_TEXT_KEYS and not isinstance(value, str):
+                errors.append(ConfigError(
+                    f"`{name}` in publisher #{number + 1} must be a string, not {value!r}",
+                    path, line + 1, column + 1))
+            else:
+                good.append((name, value))
+        declarations.append(Declaration(number, anchor, tuple(good),
+                                        tuple(sorted(spans.items()))))
+    return tuple(declarations)
 
 
 def _toml_error(path: str, exc: tomllib.TOMLDecodeError) -> ConfigError:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from auditor import yamlsource
 from auditor.config import Config
+from auditor.gitlab import TOP_LEVEL_FILE, Pipeline, build_pipeline, is_top_level
 from auditor.model import Workflow, build_composite_action, build_workflow
 from auditor.source import Anchor, SourceFile
 
@@ -55,6 +56,8 @@ class Repository:
     project: Project | None = None
     config: Config = field(default_factory=Config)
     files_scanned: int = 0
+    partial: bool = False  # only some files were given (pre-commit): repository-wide rules wait
+    pipelines: list[Pipeline] = field(default_factory=list)  # GitLab CI, with their includes
 
     def workflow_at(self, path: str) -> Workflow | None:
         for workflow in self.workflows:
@@ -81,13 +84,15 @@ def _kind(rel: str, explicit: bool) -> str:
     parts = rel.split("/")
     name = parts[-1]
     lower = name.lower()
+    if is_top_level(rel):
+        return "gitlab"
     if len(parts) >= 3 and parts[-3] == ".github" and parts[-2] == "workflows" and \
             lower.endswith((".yml", ".yaml")):
         return "workflow"  # at any depth: a tree of repositories can be scanned at once
     if lower in ("action.yml", "action.yaml"):
         return "action"
     if explicit and lower.endswith((".yml", ".yaml")):
-        return "workflow"
+        return "workflow?"  # named on the command line: a workflow if it looks like one
     if rel == "pyproject.toml":
         return "pyproject"
     return "text"
@@ -116,19 +121,34 @@ class _Excluder:
 
 
 def _read(path: Path, root: Path, limit: int) -> bytes | str:
-    """The file's bytes, or a reason it cannot be read."""
+    """The file's bytes, or why it cannot be read (a predicate: "is larger than ...")."""
     try:
         if path.is_symlink():
             target = path.resolve()
             if not target.is_relative_to(root):
-                return "a symbolic link pointing outside the scanned tree (not followed)"
+                return "is a symbolic link pointing outside the scanned tree (not followed)"
         size = path.stat().st_size
         if size > limit:
-            return f"larger than {limit // (1024 * 1024)} MB; not read"
+            return f"is larger than {limit // (1024 * 1024)} MB; not read"
         with path.open("rb") as handle:
             return handle.read(limit + 1)
     except OSError as exc:
         return f"cannot be read: {exc.strerror or exc}"
+
+
+_WORKFLOW_KEY_RE = re.compile(rb"^(?:on|jobs|[\"']on[\"'])\s*:", re.M)
+
+
+def _looks_like_workflow(path: Path) -> bool:
+    """A YAML file named on the command line outside ``.github/workflows`` is audited as a
+    workflow only when it has a top-level ``on:`` or ``jobs:`` (a pre-commit config or a
+    docker-compose file is not one)."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(yamlsource.MAX_BYTES + 1)
+    except OSError:
+        return True  # let the loader report why it cannot be read
+    return _WORKFLOW_KEY_RE.search(head) is not None
 
 
 def _decode(data: bytes) -> tuple[str | None, str, int, int]:
@@ -150,7 +170,7 @@ def _load_yaml(repo: Repository, rel: str, path: Path, kind: str) -> None:
     anchor = Anchor(rel, ())
     if isinstance(data, str):
         repo.problems.append(LoadProblem(Anchor(rel, (), span=(0, 0, 0, 0)),
-                                         f"`{rel}` is {data}"))
+                                         f"`{rel}` {data}"))
         return
     text, error, line, column = _decode(data)
     if text is None:
@@ -233,7 +253,7 @@ def _consider_text(repo: Repository, rel: str, path: Path) -> None:
 
 def load_repository(root: Path, config: Config, files: list[Path] | None = None) -> Repository:
     """Load the whole tree under ``root``, or only ``files`` (and the local files they use)."""
-    repo = Repository(root=root, config=config)
+    repo = Repository(root=root, config=config, partial=files is not None)
     excluder = _Excluder(config.exclude + _gitignore(root))
     pyproject = root / "pyproject.toml"
     if pyproject.is_file():
@@ -257,8 +277,14 @@ def load_repository(root: Path, config: Config, files: list[Path] | None = None)
             except ValueError:
                 rel = file.as_posix()
             entries.append((rel, file, True))
+    if files is not None:
+        _load_pipelines(repo, _pipeline_of_files(root, entries))
+    in_pipelines = {f for pipeline in repo.pipelines for f in pipeline.files}
+    top_levels: list[str] = []
     for rel, path, explicit in entries:
-        kind = _kind(rel, explicit)
+        kind = "gitlab" if rel in in_pipelines else _kind(rel, explicit)
+        if kind == "workflow?":
+            kind = "workflow" if _looks_like_workflow(path) else "text"
         repo.files_scanned += 1
         if kind in ("workflow", "action"):
             _load_yaml(repo, rel, path, kind)
@@ -270,11 +296,75 @@ def load_repository(root: Path, config: Config, files: list[Path] | None = None)
         elif kind == "pyproject":
             continue
         else:
+            if kind == "gitlab" and rel not in in_pipelines:
+                top_levels.append(rel)
             _consider_text(repo, rel, path)
+    _load_pipelines(repo, top_levels)
     if files is not None:
         _load_referenced(repo)
     repo.workflows.sort(key=lambda w: w.path)
     return repo
+
+
+class _PipelineFiles:
+    """Reads the files of a GitLab pipeline for ``auditor.gitlab``, which does no I/O."""
+
+    def __init__(self, repo: Repository) -> None:
+        self.repo = repo
+
+    def read(self, path: str) -> SourceFile | str:
+        known = self.repo.sources.get(path)
+        if known is not None:
+            return known
+        full = self.repo.root / path
+        if not full.is_file():
+            return "does not exist"
+        if not full.resolve().is_relative_to(self.repo.root.resolve()):
+            return "is reached through a symbolic link pointing outside the scanned tree"
+        data = _read(full, self.repo.root, yamlsource.MAX_BYTES)
+        if isinstance(data, str):
+            return data
+        text, error, _, _ = _decode(data)
+        if text is None:
+            return f"is a {error}" if error.startswith("binary") else f"is {error}"
+        source = SourceFile.from_text(path, text)
+        self.repo.sources[path] = source
+        return source
+
+    def list(self, directory: str) -> list[str]:
+        found: list[str] = []
+        base = self.repo.root / directory
+        for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
+            dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
+            rel_dir = Path(dirpath).relative_to(self.repo.root).as_posix()
+            found += [f"{rel_dir}/{f}" if rel_dir != "." else f for f in sorted(filenames)]
+            if len(found) > 5000:
+                break
+        return found
+
+
+def _pipeline_of_files(root: Path, entries: list[tuple[str, Path, bool]]) -> list[str]:
+    """In file mode, the repository's top-level GitLab CI file when a given file may belong
+    to its pipeline: pre-commit may pass only an included file, whose jobs mean nothing
+    without the file that includes it."""
+    if not (root / TOP_LEVEL_FILE).is_file():
+        return []
+    wanted = any(rel.lower().endswith((".yml", ".yaml")) and not rel.startswith(".github/")
+                 for rel, _, _ in entries)
+    return [TOP_LEVEL_FILE] if wanted else []
+
+
+def _load_pipelines(repo: Repository, paths: list[str]) -> None:
+    """Model each top-level GitLab CI file with its includes; a file that another pipeline
+    includes is part of that pipeline, not one of its own."""
+    reader = _PipelineFiles(repo)
+    built = [build_pipeline(path, reader) for path in paths]
+    included = {f for pipeline in (*repo.pipelines, *built) for f in pipeline.included_files}
+    for pipeline in built:
+        if pipeline.path in included:
+            continue
+        repo.pipelines.append(pipeline)
+        repo.problems.extend(LoadProblem(p.anchor, p.message, p.rule) for p in pipeline.problems)
 
 
 def _load_referenced(repo: Repository) -> None:

@@ -12,7 +12,8 @@ from auditor.catalogue import load_catalogue, render_markdown
 
 FAMILIES = (("permissions", "Permissions"), ("credentials", "Credentials"),
             ("pinning", "Pinning"), ("triggers", "Environment and triggers"),
-            ("structure", "Job structure"), ("input", "Input"))
+            ("structure", "Job structure"), ("publishers", "Publishers"),
+            ("gitlab", "GitLab CI"), ("input", "Input"))
 
 
 def render_index() -> str:

@@ -18,8 +18,9 @@ from auditor.catalogue import CONFIDENCES, SEVERITIES, Rule, load_catalogue
 from auditor.checks import REGISTRY
 from auditor.config import Config, load_config
 from auditor.discovery import Repository, find_root, load_repository
-from auditor.facts import Context, PublishJob
+from auditor.facts import Context
 from auditor.findings import Edit, Finding, Fix, Location, Problem
+from auditor.inventory import InventoryEntry, inventory
 from auditor.source import Anchor, SourceFile
 
 _IGNORE_RE = re.compile(r"#\s*pubaudit:\s*ignore\[([^\]]*)\]", re.I)
@@ -41,12 +42,16 @@ class Report:
     root: Path
     display_root: str
     findings: list[Finding]
-    publish_jobs: list[PublishJob]
+    inventory: list[InventoryEntry]  # every publish job and index (GitHub and GitLab)
     files: int
     config: Config
     sources: dict[str, SourceFile] = field(default_factory=dict)
     fail_on: str = "low"
     baseline_written: Path | None = None
+
+    @property
+    def publish_job_count(self) -> int:
+        return len({(e.path, e.job) for e in self.inventory})
 
     @property
     def active(self) -> list[Finding]:
@@ -158,6 +163,19 @@ def write_baseline(path: Path, findings: Iterable[Finding]) -> None:
                                 "fingerprints": prints}, indent=2) + "\n", encoding="utf-8")
 
 
+def _add_source(sources: dict[str, SourceFile], root: Path, path: str) -> None:
+    """Read a file a finding points at that was not loaded as CI configuration (a
+    ``pubaudit.toml``, ``setup.cfg``...), for its snippet and fingerprint."""
+    try:
+        target = (root / path).resolve()
+        if target.is_relative_to(root.resolve()) and target.is_file() and \
+                target.stat().st_size <= 2 * 1024 * 1024:
+            sources[path] = SourceFile.from_text(
+                path, target.read_text(encoding="utf-8", errors="replace"))
+    except OSError:
+        pass
+
+
 def _problems(ctx: Context, rules: list[Rule]) -> Iterable[tuple[Rule, Problem]]:
     for rule in rules:
         check = REGISTRY.get(rule.id)
@@ -183,6 +201,9 @@ def scan(paths: list[Path], options: Options) -> Report:
     findings: list[Finding] = []
     seen: dict[str, int] = {}
     for rule, problem in _problems(ctx, rules):
+        for anchor in (problem.anchor, *(a for _, a in problem.related)):
+            if anchor.path not in sources:
+                _add_source(sources, root, anchor.path)
         location = _location(problem.anchor, sources)
         related = tuple((label, _location(anchor, sources)) for label, anchor in problem.related)
         fingerprint = _fingerprint(rule.id, problem.anchor, sources, location)
@@ -215,5 +236,5 @@ def scan(paths: list[Path], options: Options) -> Report:
     findings.sort(key=lambda f: f.sort_key)
     fail_on = options.fail_on or config.fail_on or "low"
     fail_on = max(fail_on, min_sev, key=SEVERITIES.index)
-    return Report(root, display_root, findings, ctx.publish_jobs, repo.files_scanned, config,
+    return Report(root, display_root, findings, inventory(ctx), repo.files_scanned, config,
                   sources, fail_on, baseline_written)

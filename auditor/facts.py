@@ -15,11 +15,18 @@ import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from auditor.discovery import Repository
+from auditor.gitlab_publish import GitlabPublishJob
+from auditor.gitlab_publish import publish_jobs as gitlab_publish_jobs
 from auditor.guards import ignores_failed_needs, possible
+from auditor.identity import Identity, identity
 from auditor.model import Job, Permissions, Trigger, Workflow
 from auditor.publish import PublishStep, publish_steps
+
+if TYPE_CHECKING:
+    from auditor.matching import Audit
 
 # The ref kinds each event can run on.
 EVENT_REFS: dict[str, tuple[str, ...]] = {
@@ -110,6 +117,14 @@ class Context:
             owners[key] = (step.workflow, step.job)
         return [PublishJob(owners[k][0], owners[k][1], tuple(v)) for k, v in jobs.items()]
 
+    @cached_property
+    def gitlab_publish_jobs(self) -> list[GitlabPublishJob]:
+        """Every GitLab job that uploads, with its steps, environment, ID tokens and
+        tag guard, pipeline by pipeline."""
+        uv_indexes = self.repo.project.uv_indexes if self.repo.project else {}
+        return [pj for pipeline in self.repo.pipelines
+                for pj in gitlab_publish_jobs(pipeline, uv_indexes)]
+
     def publishing_workflows(self) -> set[str]:
         """Paths of workflows that publish, directly or by calling a local one that does."""
         paths = {pj.workflow.path for pj in self.publish_jobs}
@@ -121,6 +136,20 @@ class Context:
     def steps_of(self, workflow: Workflow, job: Job) -> list[PublishStep]:
         return [s for s in self.publish_steps
                 if s.workflow.path == workflow.path and s.job.job_id == job.job_id]
+
+    # ----------------------------------------------------------------- publishers
+
+    @cached_property
+    def identity(self) -> Identity:
+        """Project name and git remotes of the scanned root."""
+        return identity(self.repo.root)
+
+    @cached_property
+    def publishers(self) -> Audit:
+        """Declared publishers against what the publish jobs need (see ``matching``)."""
+        from auditor.matching import audit  # matching builds on this module
+
+        return audit(self, self.identity, self.config.publishers)
 
     # ----------------------------------------------------------------- reusable workflows
 

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-_SECTION_RE = re.compile(r'^\s*\[\s*remote\s+"origin"\s*\]\s*$')
+_SECTION_RE = re.compile(r'^\s*\[\s*remote\s+"([^"]+)"\s*\]\s*$')
 _URL_RE = re.compile(r"^\s*url\s*=\s*(\S+)\s*$")
 _REMOTE_RE = re.compile(
     r"^(?:[a-z+]+://(?:[^@/]+@)?(?P<host>[^/:]+)(?::\d+)?/|(?:[^@/]+@)?(?P<scp>[^/:]+):)"
@@ -53,22 +53,31 @@ def _git_dir(root: Path) -> Path | None:
     return None
 
 
-def origin(root: Path) -> Remote | None:
-    """The parsed ``origin`` URL, or ``None`` when there is none or it cannot be read."""
+def remotes(root: Path) -> dict[str, Remote]:
+    """Every remote of ``.git/config`` whose URL parses, by name, in file order."""
     git_dir = _git_dir(root)
     if git_dir is None:
-        return None
+        return {}
     try:
         text = (git_dir / "config").read_text(encoding="utf-8", errors="replace")[:1_000_000]
     except OSError:
-        return None
-    in_origin = False
+        return {}
+    found: dict[str, Remote] = {}
+    current: str | None = None
     for line in text.splitlines():
         if line.lstrip().startswith("["):
-            in_origin = bool(_SECTION_RE.match(line))
+            match = _SECTION_RE.match(line)
+            current = match.group(1) if match else None
             continue
-        if in_origin:
-            match = _URL_RE.match(line)
-            if match:
-                return parse_remote_url(match.group(1))
-    return None
+        if current is not None and current not in found:
+            url = _URL_RE.match(line)
+            if url:
+                remote = parse_remote_url(url.group(1))
+                if remote is not None:
+                    found[current] = remote
+    return found
+
+
+def origin(root: Path) -> Remote | None:
+    """The parsed ``origin`` URL, or ``None`` when there is none or it cannot be read."""
+    return remotes(root).get("origin")

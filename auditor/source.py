@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from auditor.yamlsource import Node
 
 Route = tuple[str | int, ...]
+
+
+_LINE_BREAK_RE = re.compile(r"\r\n|\r|\n")
+
+
+def split_lines(text: str) -> tuple[str, ...]:
+    """Lines as YAML parsers, TOML parsers and GitHub count them: only CR, LF and CRLF end a
+    line (``str.splitlines`` would also break at form feeds, U+2028 and others, shifting
+    every line number after them)."""
+    lines = _LINE_BREAK_RE.split(text)
+    if lines and lines[-1] == "":
+        lines.pop()
+    return tuple(lines)
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,7 +33,7 @@ class SourceFile:
 
     @classmethod
     def from_text(cls, path: str, text: str) -> SourceFile:
-        return cls(path, text, tuple(text.splitlines()))
+        return cls(path, text, split_lines(text))
 
     @property
     def name(self) -> str:

@@ -29,6 +29,17 @@ jobs:
           path: dist/
       - uses: pypa/gh-action-pypi-publish@dc37677b2e1c63e2034f94d8a5b11f265b73ba33 # v1.14.2
 """
+DECLARED = """
+[project]
+name = "widget"
+
+[[tool.pubaudit.publishers]]
+owner = "acme"
+repository = "widget"
+workflow = "release.yml"
+environment = "pypi"
+"""
+ORIGIN = '[remote "origin"]\n\turl = https://github.com/acme/widget.git\n'
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -43,7 +54,8 @@ def test_demo_fails_with_findings() -> None:
 
 
 def test_clean_repository_exits_zero(tmp_path: Path) -> None:
-    write_tree(tmp_path, {".github/workflows/release.yml": CLEAN})
+    write_tree(tmp_path, {".github/workflows/release.yml": CLEAN, "pyproject.toml": DECLARED,
+                          ".git/config": ORIGIN})
     result = run("scan", str(tmp_path), "--format", "json")
     assert result.returncode == 0, result.stdout
     document = json.loads(result.stdout)
@@ -72,15 +84,19 @@ def test_bad_config_is_a_finding_with_position_and_exit_two(tmp_path: Path) -> N
                                             "selct = ['leftover-token']\n"})
     result = run("scan", str(tmp_path), "--format", "json")
     assert result.returncode == 2
-    [finding] = json.loads(result.stdout)["findings"]
+    [finding] = [f for f in json.loads(result.stdout)["findings"]
+                 if f["rule"] != "undeclared-publisher"]
     assert finding["rule"] == "invalid-config"
     assert finding["location"] == {"path": "pyproject.toml", "line": 5, "column": 1,
                                    "end_line": 5, "end_column": 1}
 
 
 def test_rules_explain_and_version() -> None:
+    from auditor.catalogue import load_catalogue
+
     listing = run("rules").stdout
-    assert listing.count("\n") == 39 and "missing-id-token" in listing
+    assert listing.count("\n") == len(load_catalogue()) and "missing-id-token" in listing
+    assert "publisher-workflow-mismatch" in listing and "gitlab-missing-id-token" in listing
     page = run("explain", "tag-object-pin").stdout
     assert "manifest unknown" in page and "## How to fix" in page
     assert run("--version").stdout.startswith("pubaudit ")
@@ -90,7 +106,8 @@ def test_rules_explain_and_version() -> None:
 
 def test_explicit_file_finds_its_repository(tmp_path: Path) -> None:
     write_tree(tmp_path, {".github/workflows/release.yml": CLEAN.replace(
-        "    environment: pypi\n", ""), ".git/config": "[core]\n"})
+        "    environment: pypi\n", ""), ".git/config": "[core]\n",
+        "pyproject.toml": DECLARED.replace('environment = "pypi"', 'environment = ""')})
     result = run("scan", ".github/workflows/release.yml", "--format", "json", cwd=tmp_path)
     document = json.loads(result.stdout)
     assert result.returncode == 1

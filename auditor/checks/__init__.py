@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from auditor.checks import credentials, inputs, permissions, pinning, structure, triggers
+from auditor.checks import (
+    credentials,
+    gitlab,
+    inputs,
+    permissions,
+    pinning,
+    publishers,
+    structure,
+    triggers,
+)
 from auditor.facts import Context
 from auditor.findings import Problem
 
@@ -57,6 +66,22 @@ REGISTRY: dict[str, Check] = {
     "persist-credentials": structure.persist_credentials,
     "cache-in-release": structure.cache_in_release,
     "artifact-path-mismatch": structure.artifact_path_mismatch,
+    # Publishers
+    "undeclared-publisher": publishers.undeclared_publisher,
+    "publisher-workflow-mismatch": publishers.publisher_workflow_mismatch,
+    "publisher-environment-mismatch": publishers.publisher_environment_mismatch,
+    "publisher-repository-mismatch": publishers.publisher_repository_mismatch,
+    "publisher-project-mismatch": publishers.publisher_project_mismatch,
+    "publisher-missing-for-index": publishers.publisher_missing_for_index,
+    "publisher-malformed": publishers.publisher_malformed,
+    "publisher-unused": publishers.publisher_unused,
+    "pending-publisher-collision": publishers.pending_publisher_collision,
+    # GitLab CI
+    "gitlab-missing-id-token": gitlab.missing_id_token,
+    "gitlab-wrong-audience": gitlab.wrong_audience,
+    "gitlab-id-token-name": gitlab.id_token_name,
+    "gitlab-unprotected-publish": gitlab.unprotected_publish,
+    "gitlab-publisher-path": publishers.gitlab_publisher_path,
     # Input
     "invalid-yaml": inputs.invalid_yaml,
     "invalid-workflow": inputs.invalid_workflow,

@@ -8,7 +8,6 @@ from auditor import __version__
 from auditor.catalogue import SEVERITIES
 from auditor.engine import Report
 from auditor.findings import Finding
-from auditor.inventory import inventory
 
 SCHEMA_VERSION = 1
 
@@ -45,7 +44,7 @@ def render(report: Report) -> str:
         "tool": {"name": "pubaudit", "version": __version__},
         "root": report.display_root,
         "findings": [_finding(f) for f in report.findings],
-        "publish_jobs": [e.as_dict() for e in inventory(report.root, report.publish_jobs)],
+        "publish_jobs": [e.as_dict() for e in report.inventory],
         "summary": {"files": report.files, "findings": len(active),
                     "suppressed": len(report.findings) - len(active),
                     "by_severity": by_severity},

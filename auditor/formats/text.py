@@ -60,8 +60,8 @@ def render(report: Report, color: bool = False, quiet: bool = False) -> str:
     suppressed = len(report.findings) - len(active)
     summary = (f"{len(active)} finding{'s' if len(active) != 1 else ''}"
                f"{' (' + ', '.join(counts) + ')' if counts else ''} in {report.files} files; "
-               f"{len(report.publish_jobs)} publish job"
-               f"{'s' if len(report.publish_jobs) != 1 else ''}")
+               f"{report.publish_job_count} publish job"
+               f"{'s' if report.publish_job_count != 1 else ''}")
     if suppressed:
         summary += f"; {suppressed} suppressed"
     out.append(f"{_BOLD}{summary}{_RESET}" if color else summary)
