@@ -6,6 +6,7 @@ wheel the files live in ``auditor/_catalogue``; in a source checkout in ``rules/
 
 from __future__ import annotations
 
+import json
 import tomllib
 from dataclasses import dataclass, field
 from functools import cache
@@ -85,6 +86,53 @@ def load_catalogue() -> dict[str, Rule]:
             rule = _rule(tomllib.load(handle))
         rules[rule.id] = rule
     return rules
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSummary:
+    """What a scan needs of a rule: loaded from one small JSON file instead of parsing every
+    TOML file of the catalogue (that took ~20 ms, a fifth of a pre-commit run)."""
+
+    id: str
+    title: str
+    severity: str
+    confidence: str
+    tier: str
+    family: str
+    options: dict[str, RuleOption] = field(default_factory=dict)
+
+    @property
+    def help_uri(self) -> str:
+        return f"{DOCS_BASE}{self.id}/"
+
+
+INDEX_PATH = Path(__file__).resolve().parent / "data" / "catalogue-index.json"
+
+
+def render_index_json(catalogue: dict[str, Rule]) -> str:
+    """``auditor/data/catalogue-index.json``, generated with the docs (a test checks it)."""
+    entries = [{"id": r.id, "title": r.title, "severity": r.severity,
+                "confidence": r.confidence, "tier": r.tier, "family": r.family,
+                "options": {o.name: {"type": o.type, "default": o.default, "help": o.help}
+                            for o in r.options.values()}} for r in catalogue.values()]
+    return json.dumps(entries, indent=1, ensure_ascii=False) + "\n"
+
+
+@cache
+def load_index() -> dict[str, RuleSummary]:
+    """Every rule's id, title, severity, confidence and options, keyed by id."""
+    try:
+        entries = json.loads(INDEX_PATH.read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # a source checkout before `python -m auditor.docs`
+        entries = json.loads(render_index_json(load_catalogue()))
+    index: dict[str, RuleSummary] = {}
+    for entry in entries:
+        options = {name: RuleOption(name, spec["type"], spec["default"], spec["help"])
+                   for name, spec in entry["options"].items()}
+        index[entry["id"]] = RuleSummary(entry["id"], entry["title"], entry["severity"],
+                                         entry["confidence"], entry["tier"], entry["family"],
+                                         options)
+    return index
 
 
 def render_markdown(rule: Rule) -> str:

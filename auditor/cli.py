@@ -122,7 +122,7 @@ def scan(
     Exit codes: 0 no finding at or above the threshold; 1 findings at or above it;
     2 usage or configuration error; 3 internal error.
     """
-    from auditor.catalogue import load_catalogue
+    from auditor.catalogue import load_index
     from auditor.engine import BaselineError, Options
     from auditor.engine import scan as run_scan
 
@@ -133,7 +133,7 @@ def scan(
     if len([t for t in targets if t.is_dir()]) > 1 or (
             any(t.is_dir() for t in targets) and len(targets) > 1):
         _fail("give one repository directory, or files of one repository")
-    known = load_catalogue()
+    known = load_index()
     for name, rules in (("--select", _rule_list(select)), ("--ignore", _rule_list(ignore))):
         for rule in rules or ():
             if rule not in known and rule != "ALL":
@@ -227,9 +227,9 @@ def publishers(
 @app.command()
 def rules() -> None:
     """List the rules: id, default severity and title."""
-    from auditor.catalogue import load_catalogue
+    from auditor.catalogue import load_index
 
-    for rule in load_catalogue().values():
+    for rule in load_index().values():
         typer.echo(f"{rule.id:<32} {rule.severity:<7} {rule.title}")
 
 

@@ -11,7 +11,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from auditor.catalogue import CONFIDENCES, SEVERITIES, load_catalogue
+from auditor.catalogue import CONFIDENCES, SEVERITIES, load_index
 from auditor.publishers import Declaration, locate_declarations
 from auditor.source import split_lines
 
@@ -49,7 +49,7 @@ class Config:
     def option(self, rule: str, name: str) -> object:
         if name in self.options.get(rule, {}):
             return self.options[rule][name]
-        entry = load_catalogue().get(rule)
+        entry = load_index().get(rule)
         spec = entry.options.get(name) if entry else None
         return spec.default if spec else None
 
@@ -86,7 +86,7 @@ def parse_config(data: dict[str, object], path: str, text: str, prefix: str) -> 
     """Validate the ``[tool.pubaudit]`` table (or a whole ``pubaudit.toml``)."""
     errors: list[ConfigError] = []
     where = _Locator(text, prefix)
-    rules = load_catalogue()
+    rules = load_index()
 
     def error(message: str, *keys: str) -> None:
         line, column = where.find(*keys)

@@ -13,12 +13,19 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from auditor import yamlsource
 from auditor.config import Config
-from auditor.gitlab import TOP_LEVEL_FILE, Pipeline, build_pipeline, is_top_level
 from auditor.model import Workflow, build_composite_action, build_workflow
 from auditor.source import Anchor, SourceFile
+
+if TYPE_CHECKING:
+    from auditor.gitlab import Pipeline
+
+# GitLab's top-level pipeline file (at any depth of a scanned tree of repositories); the
+# GitLab model itself is imported only when one exists.
+GITLAB_CI_FILE = ".gitlab-ci.yml"
 
 MAX_TEXT_BYTES = 2 * 1024 * 1024  # files scanned for leaked secrets
 _SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", ".tox", ".nox", "__pycache__",
@@ -84,7 +91,7 @@ def _kind(rel: str, explicit: bool) -> str:
     parts = rel.split("/")
     name = parts[-1]
     lower = name.lower()
-    if is_top_level(rel):
+    if name == GITLAB_CI_FILE:
         return "gitlab"
     if len(parts) >= 3 and parts[-3] == ".github" and parts[-2] == "workflows" and \
             lower.endswith((".yml", ".yaml")):
@@ -347,16 +354,20 @@ def _pipeline_of_files(root: Path, entries: list[tuple[str, Path, bool]]) -> lis
     """In file mode, the repository's top-level GitLab CI file when a given file may belong
     to its pipeline: pre-commit may pass only an included file, whose jobs mean nothing
     without the file that includes it."""
-    if not (root / TOP_LEVEL_FILE).is_file():
+    if not (root / GITLAB_CI_FILE).is_file():
         return []
     wanted = any(rel.lower().endswith((".yml", ".yaml")) and not rel.startswith(".github/")
                  for rel, _, _ in entries)
-    return [TOP_LEVEL_FILE] if wanted else []
+    return [GITLAB_CI_FILE] if wanted else []
 
 
 def _load_pipelines(repo: Repository, paths: list[str]) -> None:
     """Model each top-level GitLab CI file with its includes; a file that another pipeline
     includes is part of that pipeline, not one of its own."""
+    if not paths:
+        return
+    from auditor.gitlab import build_pipeline  # only repositories with GitLab CI pay for it
+
     reader = _PipelineFiles(repo)
     built = [build_pipeline(path, reader) for path in paths]
     included = {f for pipeline in (*repo.pipelines, *built) for f in pipeline.included_files}

@@ -1,6 +1,7 @@
-"""Generate ``docs/rules/*.md`` and the rule index from the catalogue: ``python -m auditor.docs``.
+"""Generate ``docs/rules/*.md``, the rule index and ``auditor/data/catalogue-index.json``
+from the catalogue: ``python -m auditor.docs``.
 
-The pages are derived, never edited by hand; a test fails when they drift.
+These are derived, never edited by hand; a test fails when they drift.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from auditor.catalogue import load_catalogue, render_markdown
+from auditor.catalogue import INDEX_PATH, load_catalogue, render_index_json, render_markdown
 
 FAMILIES = (("permissions", "Permissions"), ("credentials", "Credentials"),
             ("pinning", "Pinning"), ("triggers", "Environment and triggers"),
@@ -38,6 +39,7 @@ def write(docs: Path) -> list[Path]:
         page.write_text(render_markdown(rule), encoding="utf-8")
         written.append(page)
     (out / "index.md").write_text(render_index(), encoding="utf-8")
+    INDEX_PATH.write_text(render_index_json(load_catalogue()), encoding="utf-8")
     return written
 
 

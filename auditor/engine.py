@@ -13,15 +13,18 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from auditor.catalogue import CONFIDENCES, SEVERITIES, Rule, load_catalogue
-from auditor.checks import REGISTRY
+from auditor.catalogue import CONFIDENCES, SEVERITIES, RuleSummary, load_index
+from auditor.checks import REGISTRY, applies, load_check
 from auditor.config import Config, load_config
 from auditor.discovery import Repository, find_root, load_repository
 from auditor.facts import Context
 from auditor.findings import Edit, Finding, Fix, Location, Problem
-from auditor.inventory import InventoryEntry, inventory
 from auditor.source import Anchor, SourceFile
+
+if TYPE_CHECKING:
+    from auditor.inventory import InventoryEntry
 
 _IGNORE_RE = re.compile(r"#\s*pubaudit:\s*ignore\[([^\]]*)\]", re.I)
 
@@ -127,8 +130,8 @@ def _fix(problem: Problem, sources: dict[str, SourceFile]) -> Fix | None:
     return Fix(hint.title, hint.safe, (edit,))
 
 
-def enabled_rules(config: Config, options: Options) -> list[Rule]:
-    catalogue = load_catalogue()
+def enabled_rules(config: Config, options: Options) -> list[RuleSummary]:
+    catalogue = load_index()
     select = options.select if options.select is not None else config.select
     ignore = set(config.ignore) | set(options.ignore)
     rules = []
@@ -176,12 +179,12 @@ def _add_source(sources: dict[str, SourceFile], root: Path, path: str) -> None:
         pass
 
 
-def _problems(ctx: Context, rules: list[Rule]) -> Iterable[tuple[Rule, Problem]]:
+def _problems(ctx: Context, rules: list[RuleSummary]
+              ) -> Iterable[tuple[RuleSummary, Problem]]:
     for rule in rules:
-        check = REGISTRY.get(rule.id)
-        if check is None:
+        if rule.id not in REGISTRY or not applies(rule.id, ctx):
             continue
-        for problem in check(ctx):
+        for problem in load_check(rule.id)(ctx):
             yield rule, problem
 
 
@@ -196,7 +199,6 @@ def scan(paths: list[Path], options: Options) -> Report:
     ctx = Context(repo)
     sources = repo.sources | {s.path: s for s in repo.secret_candidates}
     rules = enabled_rules(config, options)
-    load_catalogue()
     overrides = config.severity
     findings: list[Finding] = []
     seen: dict[str, int] = {}
@@ -236,5 +238,10 @@ def scan(paths: list[Path], options: Options) -> Report:
     findings.sort(key=lambda f: f.sort_key)
     fail_on = options.fail_on or config.fail_on or "low"
     fail_on = max(fail_on, min_sev, key=SEVERITIES.index)
-    return Report(root, display_root, findings, inventory(ctx), repo.files_scanned, config,
+    entries: list[InventoryEntry] = []
+    if ctx.publish_jobs or ctx.gitlab_publish_jobs:
+        from auditor.inventory import inventory  # publisher matching: only when it applies
+
+        entries = inventory(ctx)
+    return Report(root, display_root, findings, entries, repo.files_scanned, config,
                   sources, fail_on, baseline_written)

@@ -18,14 +18,13 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from auditor.discovery import Repository
-from auditor.gitlab_publish import GitlabPublishJob
-from auditor.gitlab_publish import publish_jobs as gitlab_publish_jobs
 from auditor.guards import ignores_failed_needs, possible
-from auditor.identity import Identity, identity
 from auditor.model import Job, Permissions, Trigger, Workflow
 from auditor.publish import PublishStep, publish_steps
 
 if TYPE_CHECKING:
+    from auditor.gitlab_publish import GitlabPublishJob
+    from auditor.identity import Identity
     from auditor.matching import Audit
 
 # The ref kinds each event can run on.
@@ -121,9 +120,13 @@ class Context:
     def gitlab_publish_jobs(self) -> list[GitlabPublishJob]:
         """Every GitLab job that uploads, with its steps, environment, ID tokens and
         tag guard, pipeline by pipeline."""
+        if not self.repo.pipelines:
+            return []
+        from auditor.gitlab_publish import publish_jobs  # the GitLab model: only when used
+
         uv_indexes = self.repo.project.uv_indexes if self.repo.project else {}
         return [pj for pipeline in self.repo.pipelines
-                for pj in gitlab_publish_jobs(pipeline, uv_indexes)]
+                for pj in publish_jobs(pipeline, uv_indexes)]
 
     def publishing_workflows(self) -> set[str]:
         """Paths of workflows that publish, directly or by calling a local one that does."""
@@ -142,6 +145,8 @@ class Context:
     @cached_property
     def identity(self) -> Identity:
         """Project name and git remotes of the scanned root."""
+        from auditor.identity import identity  # only the publisher rules need it
+
         return identity(self.repo.root)
 
     @cached_property

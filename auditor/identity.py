@@ -8,7 +8,6 @@ so a finding can point at the name it compared.
 
 from __future__ import annotations
 
-import configparser
 import re
 import tomllib
 from dataclasses import dataclass
@@ -82,6 +81,8 @@ def project_name(root: Path) -> ProjectName | None:
                                _find_value("pyproject.toml", text, "tool.poetry", "name", name))
     text = _read(root / "setup.cfg")
     if text is not None:
+        import configparser  # only for projects without pyproject.toml
+
         parser = configparser.ConfigParser(interpolation=None)
         try:
             parser.read_string(text)

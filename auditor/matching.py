@@ -455,7 +455,8 @@ def registration_lines(exp: Expected, project: str | None) -> list[str]:
     else:
         lines.append(f"Environment name: {exp.environment or '(none: any environment)'}")
     if project:
-        lines.insert(0, f"Project name: {project}")
+        site = "TestPyPI" if exp.index == "testpypi" else "PyPI"
+        lines.insert(0, f"{site} project name: {project}")
     return lines
 
 

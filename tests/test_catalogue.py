@@ -48,3 +48,16 @@ def test_docs_page_is_generated_from_the_catalogue(rule_id: str) -> None:
     assert page.is_file(), "run `python -m auditor.docs` to generate the docs pages"
     assert page.read_text(encoding="utf-8") == render_markdown(CATALOGUE[rule_id]), (
         "docs drifted from rules/: run `python -m auditor.docs`")
+
+
+def test_index_is_generated_from_the_catalogue() -> None:
+    """Scans read the small JSON index instead of every TOML file; it must not drift."""
+    from auditor.catalogue import INDEX_PATH, load_index, render_index_json
+
+    assert INDEX_PATH.read_text(encoding="utf-8") == render_index_json(load_catalogue()), (
+        "auditor/data/catalogue-index.json drifted from rules/: run `python -m auditor.docs`")
+    index = load_index()
+    for rule in load_catalogue().values():
+        summary = index[rule.id]
+        assert (summary.severity, summary.confidence, summary.options) == (
+            rule.severity, rule.confidence, rule.options)
