@@ -19,6 +19,8 @@ DOCS_BASE = "https://pubaudit.readthedocs.io/en/latest/rules/"
 
 @dataclass(frozen=True, slots=True)
 class RuleOption:
+    """A per-rule setting users may give in `[tool.pubaudit.rules.<id>]`."""
+
     name: str
     type: str  # "list[str]" | "bool" | "str"
     default: object
@@ -27,6 +29,8 @@ class RuleOption:
 
 @dataclass(frozen=True, slots=True)
 class Rule:
+    """One catalogue entry: the words of a rule (explain, SARIF, docs) and its examples."""
+
     id: str
     title: str
     severity: str

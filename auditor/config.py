@@ -25,6 +25,8 @@ _PUBLISHER_TEXT_KEYS = tuple(k for k in PUBLISHER_KEYS if k != "pending")
 
 @dataclass(frozen=True, slots=True)
 class ConfigError:
+    """A configuration problem at a 1-based position, reported as `invalid-config`."""
+
     message: str
     path: str
     line: int  # 1-based
@@ -33,6 +35,8 @@ class ConfigError:
 
 @dataclass(frozen=True, slots=True)
 class Config:
+    """The validated configuration; errors are kept, not raised, so the scan still runs."""
+
     path: str | None = None  # relative to the root, or as given
     select: tuple[str, ...] | None = None
     ignore: tuple[str, ...] = ()

@@ -37,6 +37,8 @@ _URL_USERINFO_RE = re.compile(rb"[a-z][a-z0-9+.-]*://[^\s/@'\"]+:[^\s/@'\"]+@", 
 
 @dataclass(frozen=True, slots=True)
 class LoadProblem:
+    """A file that could not be read or parsed: becomes a finding, never an exception."""
+
     anchor: Anchor
     message: str
     rule: str = "invalid-yaml"
@@ -54,6 +56,8 @@ class Project:
 
 @dataclass(slots=True)
 class Repository:
+    """Everything loaded from the scanned tree, before any fact is derived."""
+
     root: Path
     workflows: list[Workflow] = field(default_factory=list)
     actions: dict[str, Workflow] = field(default_factory=dict)  # directory -> composite action

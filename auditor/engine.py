@@ -31,6 +31,8 @@ _IGNORE_RE = re.compile(r"#\s*pubaudit:\s*ignore\[([^\]]*)\]", re.I)
 
 @dataclass(frozen=True, slots=True)
 class Options:
+    """What the command line asks of a scan (the configuration file gives the rest)."""
+
     select: tuple[str, ...] | None = None
     ignore: tuple[str, ...] = ()
     min_severity: str | None = None
@@ -42,6 +44,8 @@ class Options:
 
 @dataclass(slots=True)
 class Report:
+    """The outcome of a scan: findings, the publish-job inventory, and what formats need."""
+
     root: Path
     display_root: str
     findings: list[Finding]

@@ -72,6 +72,8 @@ def scan_hint(rule: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _Context:
+    """What a diagnosis needs besides the log: both publisher sides."""
+
     facts: LogFacts
     sides: Sides
 

@@ -40,6 +40,8 @@ EVENT_REFS: dict[str, tuple[str, ...]] = {
 
 @dataclass(frozen=True, slots=True)
 class EffectivePermissions:
+    """The permissions block in force for a job, and the one it replaced."""
+
     block: Permissions | None  # the block in force, or None for the repository default
     replaced: Permissions | None  # the workflow-level block a job-level block replaced
 
@@ -67,6 +69,8 @@ class Reach:
 
 @dataclass(frozen=True, slots=True)
 class PublishJob:
+    """A job with at least one publish step (steps of local actions included)."""
+
     workflow: Workflow
     job: Job
     steps: tuple[PublishStep, ...]

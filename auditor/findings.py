@@ -21,6 +21,8 @@ class Edit:
 
 @dataclass(frozen=True, slots=True)
 class Fix:
+    """A change that removes a finding; `safe` ones may be applied without review."""
+
     title: str
     safe: bool
     edits: tuple[Edit, ...] = ()
@@ -49,6 +51,8 @@ class Problem:
 
 @dataclass(frozen=True, slots=True)
 class Location:
+    """A 1-based span in a file, as every output format reports it."""
+
     path: str
     line: int  # 1-based
     column: int  # 1-based, in code points
@@ -62,6 +66,8 @@ class Location:
 
 @dataclass(frozen=True, slots=True)
 class Finding:
+    """A reported problem: a rule's Problem stamped with id, severity, span, fingerprint."""
+
     rule: str
     severity: str
     confidence: str

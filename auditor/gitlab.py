@@ -112,6 +112,8 @@ class ScriptLine:
 
 @dataclass(frozen=True, slots=True)
 class Variable:
+    """A CI/CD variable of a job or of the pipeline, with where it is set."""
+
     name: str
     value: str
     level: str  # "job variables" | "global variables"
@@ -135,6 +137,8 @@ class IdToken:
 
 @dataclass(frozen=True, slots=True)
 class GitlabEnvironment:
+    """A job's `environment:` (string or `name:`); PyPI may bind to it."""
+
     name: str | None
     anchor: Anchor  # the ``environment`` key
     name_anchor: Anchor  # the name's value
@@ -154,6 +158,8 @@ class RunCondition:
 
 @dataclass(frozen=True, slots=True)
 class GitlabJob:
+    """A job after includes, `default:`, `extends` and `!reference` are applied."""
+
     name: str
     path: str  # the file of the job's first definition
     key: Scalar

@@ -38,6 +38,8 @@ _TOKEN_RE = re.compile(r"""
 
 @dataclass(frozen=True, slots=True)
 class _Operand:
+    """One side of a `rules: if:` comparison."""
+
     kind: str  # "null" | "string" | "regex" | "unknown"
     text: str = ""
 

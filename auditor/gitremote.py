@@ -15,6 +15,8 @@ _REMOTE_RE = re.compile(
 
 @dataclass(frozen=True, slots=True)
 class Remote:
+    """A git remote URL split into host, owner (or GitLab namespace) and repository."""
+
     host: str
     owner: str  # GitLab: the namespace, subgroups included
     repository: str

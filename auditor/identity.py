@@ -22,6 +22,8 @@ _SETUP_PY_NAME_RE = re.compile(r"""\bname\s*=\s*(['"])([A-Za-z0-9][A-Za-z0-9._-]
 
 @dataclass(frozen=True, slots=True)
 class ProjectName:
+    """The project name and where it was read, for findings to point at."""
+
     name: str
     source: str  # e.g. "pyproject.toml [project].name"
     anchor: Anchor
@@ -29,6 +31,8 @@ class ProjectName:
 
 @dataclass(frozen=True, slots=True)
 class Identity:
+    """Who the repository is: project name and git remotes."""
+
     project: ProjectName | None
     origin: Remote | None
     others: tuple[tuple[str, Remote], ...]  # other remotes (``upstream`` of a fork...)

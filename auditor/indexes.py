@@ -38,6 +38,8 @@ def index_of_url(url: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class UrlProblem:
+    """Why an upload URL is not an upload endpoint, and the URL meant."""
+
     message: str
     severity: str | None = None  # None: the rule's default
 

@@ -16,6 +16,8 @@ from auditor.publishers import Expected
 
 @dataclass(frozen=True, slots=True)
 class InventoryEntry:
+    """One publish job and index of the JSON `publish_jobs` contract."""
+
     path: str
     job: str
     line: int

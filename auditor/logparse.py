@@ -82,6 +82,8 @@ class Failure:
 
 @dataclass(frozen=True, slots=True)
 class Claim:
+    """One OIDC claim printed in a log, with its line."""
+
     name: str
     value: str | None  # ``None``: printed as MISSING / ``None``
     line: int
@@ -114,6 +116,8 @@ class ClaimSet:
 
 @dataclass(frozen=True, slots=True)
 class LogFacts:
+    """Everything recognised in a log: failures, claims, tool and index."""
+
     failures: tuple[Failure, ...]
     claim_sets: tuple[ClaimSet, ...]
     tool: str | None  # gh-action-pypi-publish | uv | pdm | twine
@@ -155,6 +159,8 @@ class LogFacts:
 
 @dataclass(frozen=True, slots=True)
 class Pattern:
+    """A known failure text and the kind of failure it signals."""
+
     kind: str
     regex: re.Pattern[str]
     tool: str | None = None  # the tool this text identifies

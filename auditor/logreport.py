@@ -26,6 +26,8 @@ _PLATFORMS = {"github": "GitHub Actions", "gitlab": "GitLab CI"}
 
 @dataclass(frozen=True, slots=True)
 class Explanation:
+    """What explain-log prints for one recognised failure."""
+
     log: str  # the name to show: the path as given, or "stdin"
     facts: LogFacts
     diagnoses: tuple[Diagnosis, ...]

@@ -31,6 +31,8 @@ FIELDS = ("owner", "repository", "workflow", "environment", "project")
 
 @dataclass(frozen=True, slots=True)
 class Mismatch:
+    """A declared field that differs from what the job needs, with the likely cause."""
+
     field: str  # owner | repository | workflow | environment | project
     declared: str | None
     expected: str | None
@@ -40,6 +42,8 @@ class Mismatch:
 
 @dataclass(frozen=True, slots=True)
 class Malformed:
+    """A declared value PyPI would refuse or that can never match a token."""
+
     number: int  # the declaration's
     field: str
     anchor: Anchor

@@ -99,6 +99,8 @@ class Permissions:
 
 @dataclass(frozen=True, slots=True)
 class Environment:
+    """A job's `environment:`; PyPI matches its name against the publisher."""
+
     anchor: Anchor
     name: str | None  # None when absent from a mapping form
     name_node: Node | None
@@ -129,6 +131,8 @@ class Trigger:
 
 @dataclass(frozen=True, slots=True)
 class Step:
+    """One step of a job: `uses:` or `run:`, with its inputs and environment."""
+
     anchor: Anchor
     node: Mapping
     index: int
@@ -171,6 +175,8 @@ class Step:
 
 @dataclass(frozen=True, slots=True)
 class Job:
+    """One job of a workflow, or the steps of a composite action."""
+
     anchor: Anchor
     job_id: str
     key: Scalar
@@ -199,6 +205,8 @@ class Job:
 
 @dataclass(frozen=True, slots=True)
 class StructureProblem:
+    """A shape GitHub rejects in a part pubaudit reads (`invalid-workflow`)."""
+
     anchor: Anchor
     message: str
 

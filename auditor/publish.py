@@ -99,6 +99,8 @@ class Credential:
 
 @dataclass(frozen=True, slots=True)
 class PublishStep:
+    """An upload, its target index, its credentials and the exact span to report."""
+
     workflow: Workflow
     job: Job
     step: Step

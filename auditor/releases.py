@@ -13,6 +13,8 @@ _VERSION_RE = re.compile(r"^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?$")
 
 @dataclass(frozen=True, slots=True)
 class Release:
+    """A release of pypa/gh-action-pypi-publish: its commit and tag-object SHAs."""
+
     tag: str
     commit: str
     tag_object: str | None
@@ -26,6 +28,8 @@ class Release:
 
 @dataclass(frozen=True, slots=True)
 class ReleaseTable:
+    """The shipped release table, to check pins without the network."""
+
     releases: tuple[Release, ...]
     newest: Release
 

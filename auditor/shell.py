@@ -20,6 +20,8 @@ _OPERATORS = ("&&", "||", ";;", ";", "|", "&", "(", ")", "`")
 
 @dataclass(frozen=True, slots=True)
 class Word:
+    """A shell word after quote removal, with its span in the script."""
+
     text: str
     start: int  # offset in the script
     end: int
@@ -27,6 +29,8 @@ class Word:
 
 @dataclass(frozen=True, slots=True)
 class Command:
+    """One simple command of a script, split at `&&`, `;`, `|` and newlines."""
+
     words: tuple[Word, ...]
 
     @property

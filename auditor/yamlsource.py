@@ -44,6 +44,8 @@ class YamlLoadError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Mark:
+    """A 0-based position in a YAML text."""
+
     line: int
     column: int
 
