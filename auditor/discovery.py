@@ -32,7 +32,8 @@ _SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", ".tox", ".nox",
                         ".mypy_cache", ".ruff_cache", ".pytest_cache", ".hg", ".svn",
                         "site-packages", ".eggs"})
 # Only files containing one of these are kept for the secret rules (a fast bytes search).
-_URL_USERINFO_RE = re.compile(rb"[a-z][a-z0-9+.-]*://[^\s/@'\"]+:[^\s/@'\"]+@", re.I)
+# It starts with a literal so the engine can skip ahead; the rule itself checks the scheme.
+_URL_USERINFO_RE = re.compile(rb"://[^\s/@'\"]+:[^\s/@'\"]+@")
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ _HEREDOC_RE = re.compile(r"<<-?\s*(['\"]?)([A-Za-z_][\w.-]*)\1")
 _KEYWORDS = frozenset({"then", "do", "else", "elif", "if", "while", "until", "{", "}", "(",
                        ")", "!", "time", "fi", "done", "esac"})
 _OPERATORS = ("&&", "||", ";;", ";", "|", "&", "(", ")", "`")
+_OPERATOR_STARTS = frozenset(o[0] for o in _OPERATORS)  # a cheap test per character
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +100,8 @@ def split_commands(script: str) -> list[Command]:
             flush()
             i += 2
             continue
-        op = next((o for o in _OPERATORS if text.startswith(o, i)), None)
+        op = next((o for o in _OPERATORS if text.startswith(o, i)), None) \
+            if c in _OPERATOR_STARTS else None
         if op is not None:
             flush()
             i += len(op)

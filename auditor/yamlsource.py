@@ -322,8 +322,13 @@ def load(text: str, max_documents: int = 1) -> Document:
     builder = _Builder(max_documents)
     parsed, builder.restore = _yaml12_breaks(text)
     try:
-        for event in yaml.parse(parsed, Loader=_Loader):
-            builder.feed(event)
+        parser = _Loader(parsed)
+        # get_event() directly: yaml.parse() wraps it in a generator that asks twice per event
+        get_event, feed = parser.get_event, builder.feed
+        while (event := get_event()) is not None:
+            feed(event)
+            if isinstance(event, yaml.StreamEndEvent):
+                break
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         last_line = text.count("\n") - (1 if text.endswith("\n") else 0)

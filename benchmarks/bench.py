@@ -1,0 +1,131 @@
+"""pubaudit against zizmor, side by side in one run: ``python benchmarks/bench.py``.
+
+Installs nothing: both tools must be on PATH (``pip install -e . zizmor``). Each case runs
+the two tools alternately, ``--runs`` times each, as whole processes (start-up included,
+which is what a pre-commit hook pays), and prints the median wall time, the ratio
+pubaudit/zizmor and the peak RSS of each child (from ``wait4``). zizmor runs offline.
+``--scaling`` also times pubaudit on 1x, 4x and 16x copies of the corpus, to show the cost
+per file stays flat.
+
+The numbers are wall-clock times on a shared machine: compare the two tools within one run,
+not runs with each other. Bytecode must exist for a fair start-up (a normal ``pip install``
+compiles it; with an editable install and ``PYTHONDONTWRITEBYTECODE`` nothing is cached), so
+the script compiles the package first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+CORPUS = HERE.parent.parent / "shared" / "corpus"
+ONE_FILE = CORPUS / "pypa__sampleproject" / ".github" / "workflows" / "release.yml"
+ONE_REPO = CORPUS / "aio-libs__aiohttp"
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One timed child process: wall seconds, peak RSS in KiB, exit status."""
+
+    seconds: float
+    max_rss_kib: int
+    status: int
+
+
+def run(argv: list[str]) -> Sample:
+    """Run a child with output discarded; wall time and its own peak RSS (wait4)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return Sample(seconds, usage.ru_maxrss, proc.returncode)
+
+
+def pubaudit(target: Path) -> list[str]:
+    return ["pubaudit", "scan", str(target), "--format", "json", "--exit-zero"]
+
+
+def zizmor(target: Path) -> list[str]:
+    return ["zizmor", "--offline", "--no-progress", "--format", "json", str(target)]
+
+
+def check_zizmor(target: Path) -> None:
+    """zizmor exits 10-14 for findings, 0 when clean; 1-3 are usage or collection errors."""
+    sample = run(zizmor(target))
+    if sample.status in (1, 2, 3) and target.is_file():
+        sys.exit(f"zizmor failed on {target} (exit {sample.status}); is it installed?")
+
+
+def compare(name: str, target: Path, runs: int) -> tuple[str, float, float, int, int]:
+    check_zizmor(target)
+    ours: list[Sample] = []
+    theirs: list[Sample] = []
+    for _ in range(runs):  # alternate, so drift in machine load hits both alike
+        ours.append(run(pubaudit(target)))
+        theirs.append(run(zizmor(target)))
+    bad = [s.status for s in ours if s.status not in (0,)]
+    if bad:
+        sys.exit(f"pubaudit failed on {target}: exit {bad[0]}")
+    return (name, statistics.median(s.seconds for s in ours),
+            statistics.median(s.seconds for s in theirs),
+            max(s.max_rss_kib for s in ours), max(s.max_rss_kib for s in theirs))
+
+
+def scaling(runs: int) -> list[tuple[int, int, float]]:
+    """(copies, files, median seconds) for 1x, 4x and 16x the corpus."""
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="pubaudit-bench-") as tmp:
+        for copies in (1, 4, 16):
+            root = Path(tmp) / f"x{copies}"
+            for i in range(copies):
+                shutil.copytree(CORPUS, root / f"copy{i}", ignore=shutil.ignore_patterns(
+                    "MANIFEST.tsv", "README.md"))
+            files = sum(1 for p in root.rglob("*") if p.is_file())
+            times = [run(pubaudit(root)).seconds for _ in range(max(3, runs // 2))]
+            rows.append((copies, files, statistics.median(times)))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7, help="runs per tool and case")
+    parser.add_argument("--scaling", action="store_true", help="also 1x/4x/16x the corpus")
+    args = parser.parse_args()
+    for tool in ("pubaudit", "zizmor"):
+        if shutil.which(tool) is None:
+            sys.exit(f"`{tool}` is not on PATH: pip install -e . zizmor")
+    if not CORPUS.is_dir():
+        sys.exit(f"corpus not found at {CORPUS}")
+    import auditor
+
+    compileall.compile_dir(str(Path(auditor.__file__).parent), quiet=1)
+    cases = [("one workflow file (pre-commit)", ONE_FILE), ("one repository (aiohttp)", ONE_REPO),
+             ("whole corpus", CORPUS)]
+    print(f"{args.runs} alternating runs each; medians; peak RSS of the child\n")
+    print("| case | pubaudit | zizmor | ratio | pubaudit RSS | zizmor RSS |")
+    print("|---|---|---|---|---|---|")
+    for name, target in cases:
+        label, ours, theirs, our_rss, their_rss = compare(name, target, args.runs)
+        print(f"| {label} | {ours * 1000:.0f} ms | {theirs * 1000:.0f} ms | "
+              f"{ours / theirs:.2f} | {our_rss / 1024:.1f} MB | {their_rss / 1024:.1f} MB |")
+    if args.scaling:
+        print("\n| corpus copies | files | pubaudit | per file |")
+        print("|---|---|---|---|")
+        for copies, files, seconds in scaling(args.runs):
+            print(f"| {copies}x | {files} | {seconds * 1000:.0f} ms | "
+                  f"{seconds / files * 1e6:.0f} µs |")
+
+
+if __name__ == "__main__":
+    main()
