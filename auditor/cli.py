@@ -7,6 +7,7 @@ command that needs it, so ``pubaudit --version`` and ``--help`` stay cheap.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from enum import StrEnum
@@ -288,6 +289,10 @@ def explain_log(
 def main() -> None:
     """Console-script entry point: internal errors become exit 3 with one line, not a
     traceback."""
+    # A run builds many small, acyclic objects and then exits: the cyclic garbage collector
+    # only re-traverses the growing heap (16x the corpus: 13.5 s with it, 5.5 s without,
+    # the same peak memory). Library callers of engine.scan keep their own GC settings.
+    gc.disable()
     try:
         app()
     except SystemExit:
