@@ -10,6 +10,7 @@ from auditor.findings import Problem
 from auditor.model import Job, Step, Workflow
 from auditor.publish import PublishStep
 from auditor.shell import split_commands, strip_prefixes
+from auditor.yamlsource import is_true
 
 DANGEROUS = {
     "pull_request_target": "runs with the base repository's privileges on code a fork can "
@@ -166,6 +167,8 @@ def _env_value(workflow: Workflow, job: Job, step: Step, names: tuple[str, ...])
 def _creates_release(workflow: Workflow, job: Job, step: Step) -> str | None:
     """What the step creates with the default token: "a release", "a tag", or None."""
     if step.uses is not None and step.uses.slug in _RELEASE_ACTIONS:
+        if is_true(step.input("draft")):
+            return None  # a draft starts nothing; whoever publishes it later does
         token = next((step.input(n) for n in _TOKEN_INPUTS if step.input(n)), None)
         if _default_token(token.value if token else None):
             return "a release" if "tag" not in step.uses.slug else "a tag"
@@ -178,7 +181,7 @@ def _creates_release(workflow: Workflow, job: Job, step: Step) -> str | None:
     checkout_token = checkout.input_text("token") if checkout else None
     for command in split_commands(step.run.value):
         argv, _ = strip_prefixes(command.argv)
-        if argv[:3] == ["gh", "release", "create"]:
+        if argv[:3] == ["gh", "release", "create"] and not {"--draft", "-d"} & set(argv):
             gh_token = _env_value(workflow, job, step, ("GH_TOKEN", "GITHUB_TOKEN"))
             if gh_token is not None and _default_token(gh_token):
                 return "a release"
@@ -207,8 +210,9 @@ def release_event_not_triggered(ctx: Context) -> Iterator[Problem]:
                 if made is None:
                     continue
                 for pj, trigger in listeners:
-                    if pj.workflow.path == workflow.path:
-                        continue
+                    if pj.workflow.path == workflow.path or \
+                            pj.workflow.repository_prefix != workflow.repository_prefix:
+                        continue  # the same file, or another repository of a scanned tree
                     if trigger.event == "release" and made != "a release":
                         continue  # a pushed tag creates no release event
                     yield Problem(
