@@ -7,7 +7,9 @@ path), so the JSON contract and the rules can never disagree.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from auditor.facts import Context
 from auditor.matching import expected_publishers
@@ -41,30 +43,38 @@ def _publisher(exp: Expected) -> dict[str, str | None]:
             "environment": None if exp.dynamic_environment else exp.environment or ""}
 
 
+class _Upload(Protocol):
+    """What the inventory reads of a GitHub or GitLab upload step."""
+
+    @property
+    def index(self) -> str: ...
+
+    @property
+    def method(self) -> str: ...
+
+    @property
+    def trusted_publishing(self) -> bool: ...
+
+
 def inventory(ctx: Context) -> list[InventoryEntry]:
     """One entry per (publish job, index), in file order."""
     expected = {(e.path, e.job, e.index): e for e in expected_publishers(
         ctx, ctx.identity, indexes=("pypi", "testpypi", "unknown"))}
+    jobs: list[tuple[str, str, int, str | None, Sequence[_Upload], str]] = [
+        (pj.workflow.path, pj.job.job_id, pj.job.key.start.line + 1,
+         pj.job.environment.name if pj.job.environment else None, pj.steps, "github")
+        for pj in ctx.publish_jobs if not pj.workflow.is_composite]
+    jobs += [(gj.job.path, gj.job.name, gj.job.key.start.line + 1,
+              gj.environment.name if gj.environment else None, gj.steps, "gitlab")
+             for gj in ctx.gitlab_publish_jobs]
     entries: list[InventoryEntry] = []
-    for pj in ctx.publish_jobs:
-        if pj.workflow.is_composite:
-            continue
-        environment = pj.job.environment.name if pj.job.environment else None
-        for index in dict.fromkeys(s.index for s in pj.steps):
-            steps = [s for s in pj.steps if s.index == index]
-            exp = expected.get((pj.workflow.path, pj.job.job_id, index))
+    for path, job, line, environment, uploads, provider in jobs:
+        for index in dict.fromkeys(u.index for u in uploads):
+            same = [u for u in uploads if u.index == index]
+            exp = expected.get((path, job, index))
             entries.append(InventoryEntry(
-                pj.workflow.path, pj.job.job_id, pj.job.key.start.line + 1, index,
-                steps[0].method, all(s.trusted_publishing for s in steps), environment,
-                _publisher(exp) if exp is not None else None))
-    for gj in ctx.gitlab_publish_jobs:
-        environment = gj.environment.name if gj.environment else None
-        for index in dict.fromkeys(s.index for s in gj.steps):
-            gsteps = [s for s in gj.steps if s.index == index]
-            exp = expected.get((gj.job.path, gj.job.name, index))
-            entries.append(InventoryEntry(
-                gj.job.path, gj.job.name, gj.job.key.start.line + 1, index,
-                gsteps[0].method, all(s.trusted_publishing for s in gsteps), environment,
-                _publisher(exp) if exp is not None else None, "gitlab"))
+                path, job, line, index, same[0].method,
+                all(u.trusted_publishing for u in same), environment,
+                _publisher(exp) if exp is not None else None, provider))
     entries.sort(key=lambda e: (e.path, e.line, e.index))
     return entries

@@ -11,6 +11,51 @@ from auditor.engine import Options, Report, scan
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CORPUS = REPO_ROOT.parent / "shared" / "corpus"
 
+# A publish job set up as the PyPI docs recommend (pinned, job-level id-token, environment).
+# `{trigger}` and `{environment}` let tests vary what a test is about.
+TRUSTED_RELEASE = """
+name: Release
+on:
+{trigger}
+permissions:
+  contents: read
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+{environment}    permissions:
+      id-token: write
+    steps:
+      - uses: actions/download-artifact@3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c # v8.0.1
+        with:
+          name: dist
+          path: dist/
+      - uses: pypa/gh-action-pypi-publish@dc37677b2e1c63e2034f94d8a5b11f265b73ba33 # v1.14.2
+"""
+ON_TAG = '  push:\n    tags: ["v*"]'
+ON_RELEASE = "  release:\n    types: [published]"
+
+# The same job on a movable ref, with `{comment}` at the end of the `uses:` line.
+UNPINNED_RELEASE = """
+name: Release
+on:
+  push:
+    tags: ["v*"]
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    environment: pypi
+    permissions:
+      id-token: write
+    steps:
+      - uses: pypa/gh-action-pypi-publish@release/v1{comment}
+"""
+
+
+def release_workflow(trigger: str = ON_TAG, environment: str | None = "pypi") -> str:
+    """``TRUSTED_RELEASE`` with a trigger and an environment (``None``: no environment)."""
+    env = f"    environment: {environment}\n" if environment is not None else ""
+    return TRUSTED_RELEASE.format(trigger=trigger, environment=env)
+
 
 def write_tree(root: Path, files: dict[str, str]) -> Path:
     for rel, text in files.items():

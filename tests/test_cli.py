@@ -7,28 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import REPO_ROOT, write_tree
+from tests.conftest import ON_RELEASE, REPO_ROOT, release_workflow, write_tree
 
-CLEAN = """
-name: Release
-on:
-  release:
-    types: [published]
-permissions:
-  contents: read
-jobs:
-  publish:
-    runs-on: ubuntu-latest
-    environment: pypi
-    permissions:
-      id-token: write
-    steps:
-      - uses: actions/download-artifact@3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c # v8.0.1
-        with:
-          name: dist
-          path: dist/
-      - uses: pypa/gh-action-pypi-publish@dc37677b2e1c63e2034f94d8a5b11f265b73ba33 # v1.14.2
-"""
+CLEAN = release_workflow(ON_RELEASE)
+
 DECLARED = """
 [project]
 name = "widget"

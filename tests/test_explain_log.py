@@ -24,7 +24,7 @@ from auditor.logparse import LogFacts, logical_lines, parse_log
 from auditor.logread import LogReadError, LogText, read_log
 from auditor.logreport import as_dict, explain, render_text
 from auditor.publishers import publisher_sides
-from tests.conftest import REPO_ROOT, write_tree
+from tests.conftest import REPO_ROOT, release_workflow, write_tree
 
 LOGS = REPO_ROOT / "fixtures" / "logs"
 
@@ -41,25 +41,6 @@ def facts_of(name: str) -> LogFacts:
 
 # ----------------------------------------------------------------- a repository to compare
 
-WORKFLOW = """
-name: Release
-on:
-  push:
-    tags: ["v*"]
-permissions:
-  contents: read
-jobs:
-  publish:
-    runs-on: ubuntu-latest
-{environment}    permissions:
-      id-token: write
-    steps:
-      - uses: actions/download-artifact@3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c # v8.0.1
-        with:
-          name: dist
-          path: dist/
-      - uses: pypa/gh-action-pypi-publish@dc37677b2e1c63e2034f94d8a5b11f265b73ba33 # v1.14.2
-"""
 
 
 def publisher(**values: object) -> str:
@@ -77,11 +58,10 @@ def publisher(**values: object) -> str:
 def make_repo(root: Path, *tables: str, workflow: str = "release.yml",
               environment: str | None = "pypi", project: str = "acme-widget",
               remote: str = "acme/widget") -> Path:
-    env = f"    environment: {environment}\n" if environment else ""
     files = {
         "pyproject.toml": f'[project]\nname = "{project}"\nversion = "1.2.0"\n\n'
                           + "\n".join(tables),
-        f".github/workflows/{workflow}": WORKFLOW.format(environment=env),
+        f".github/workflows/{workflow}": release_workflow(environment=environment or None),
         ".git/config": f'[remote "origin"]\n\turl = https://github.com/{remote}.git\n',
     }
     return write_tree(root, files)
@@ -765,7 +745,7 @@ def test_documented_example_is_what_the_command_prints(tmp_path: Path) -> None:
     write_tree(tmp_path, {
         "pyproject.toml": '[project]\nname = "acme-widget"\nversion = "1.2.0"\n\n'
                           + publisher(),
-        ".github/workflows/release.yaml": WORKFLOW.format(environment="    environment: pypi\n"),
+        ".github/workflows/release.yaml": release_workflow(),
         ".git/config": '[remote "origin"]\n\turl = https://github.com/acme/widget.git\n'})
     (tmp_path / "failed.log").write_bytes((LOGS / "gha-workflow-extension.log").read_bytes())
     result = run_cli("explain-log", "failed.log", cwd=tmp_path)

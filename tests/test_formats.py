@@ -24,7 +24,7 @@ from auditor.engine import Options, Report, scan
 from auditor.findings import Finding, Location
 from auditor.formats import github, markdown, sarif
 from auditor.formats.linehash import line_hashes
-from tests.conftest import CORPUS, REPO_ROOT, scan_tree, write_tree
+from tests.conftest import CORPUS, REPO_ROOT, UNPINNED_RELEASE, scan_tree, write_tree
 
 SCHEMAS = REPO_ROOT.parent / "shared" / "schemas"
 CASES = sorted(p for p in (REPO_ROOT / "fixtures" / "cases").glob("*/*") if p.is_dir())
@@ -34,20 +34,6 @@ CORPUS_REPOS = sorted(p for p in CORPUS.iterdir() if p.is_dir()) if CORPUS.is_di
 _URI_CHARS = re.compile(r"^(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*$")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 
-RELEASE = """
-name: Release
-on:
-  push:
-    tags: ["v*"]
-jobs:
-  publish:
-    runs-on: ubuntu-latest
-    environment: pypi
-    permissions:
-      id-token: write
-    steps:
-      - uses: pypa/gh-action-pypi-publish@release/v1{comment}
-"""
 
 
 def _uri_reference(value: object) -> bool:
@@ -184,8 +170,8 @@ def test_sarif_is_deterministic() -> None:
 # --- SARIF: suppressions, fingerprints, columns, fixes ----------------------------------------
 
 def test_inline_and_baseline_suppressions_are_kept_as_sarif_suppressions(tmp_path: Path) -> None:
-    text = RELEASE.format(comment="  # pubaudit: ignore[unpinned-action] tracked in #12")
-    other = RELEASE.format(comment="").replace("    environment: pypi\n", "")
+    text = UNPINNED_RELEASE.format(comment="  # pubaudit: ignore[unpinned-action] tracked in #12")
+    other = UNPINNED_RELEASE.format(comment="").replace("    environment: pypi\n", "")
     write_tree(tmp_path, {".github/workflows/release.yml": text,
                           ".github/workflows/other.yml": other})
     baseline = tmp_path / "baseline.json"
@@ -210,8 +196,8 @@ def test_inline_and_baseline_suppressions_are_kept_as_sarif_suppressions(tmp_pat
 
 def test_fingerprints_survive_unrelated_lines_added_above(tmp_path: Path) -> None:
     before = the_run(scan_tree(write_tree(tmp_path / "a", {
-        ".github/workflows/release.yml": RELEASE.format(comment="")})))["results"]
-    shifted = RELEASE.format(comment="").replace(
+        ".github/workflows/release.yml": UNPINNED_RELEASE.format(comment="")})))["results"]
+    shifted = UNPINNED_RELEASE.format(comment="").replace(
         "name: Release\n", "name: Release\n# a comment\n\nconcurrency: release\n")
     after = the_run(scan_tree(write_tree(tmp_path / "b", {
         ".github/workflows/release.yml": shifted})))["results"]
@@ -244,7 +230,7 @@ def test_line_hash_matches_codeql_action_vectors() -> None:
 
 def test_line_hash_is_taken_from_the_file_as_uploaded(tmp_path: Path) -> None:
     report = scan_tree(write_tree(tmp_path, {
-        ".github/workflows/release.yml": RELEASE.format(comment="")}))
+        ".github/workflows/release.yml": UNPINNED_RELEASE.format(comment="")}))
     [result] = [r for r in the_run(report)["results"] if r["ruleId"] == "unpinned-action"]
     text = (tmp_path / ".github/workflows/release.yml").read_text(encoding="utf-8")
     line = result["locations"][0]["physicalLocation"]["region"]["startLine"]
@@ -253,7 +239,7 @@ def test_line_hash_is_taken_from_the_file_as_uploaded(tmp_path: Path) -> None:
 
 
 def test_columns_are_utf16_code_units(tmp_path: Path) -> None:
-    workflow = RELEASE.format(comment="").replace(
+    workflow = UNPINNED_RELEASE.format(comment="").replace(
         "      - uses: pypa/gh-action-pypi-publish@release/v1",
         '      - {name: "\U0001F680 up", uses: pypa/gh-action-pypi-publish@release/v1}')
     report = scan_tree(write_tree(tmp_path, {".github/workflows/release.yml": workflow}))
@@ -271,7 +257,7 @@ def test_columns_are_utf16_code_units(tmp_path: Path) -> None:
 
 def test_fixes_become_sarif_fixes(tmp_path: Path) -> None:
     report = scan_tree(write_tree(tmp_path, {
-        ".github/workflows/release.yml": RELEASE.format(comment="")}))
+        ".github/workflows/release.yml": UNPINNED_RELEASE.format(comment="")}))
     fixed = [f for f in report.findings if f.fix is not None]
     assert fixed, "unpinned-action on the pypi action carries a fix"
     document = sarif_of(report)
@@ -285,7 +271,7 @@ def test_fixes_become_sarif_fixes(tmp_path: Path) -> None:
 
 def test_paths_are_relative_to_the_git_repository_root(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
-    write_tree(tmp_path / "sub dir", {".github/workflows/release.yml": RELEASE.format(
+    write_tree(tmp_path / "sub dir", {".github/workflows/release.yml": UNPINNED_RELEASE.format(
         comment="")})
     report = scan([tmp_path / "sub dir"], Options())
     run = the_run(report)
@@ -300,7 +286,7 @@ def test_paths_are_relative_to_the_git_repository_root(tmp_path: Path) -> None:
 
 def test_configured_severity_is_what_code_scanning_shows(tmp_path: Path) -> None:
     write_tree(tmp_path, {
-        ".github/workflows/release.yml": RELEASE.format(comment=""),
+        ".github/workflows/release.yml": UNPINNED_RELEASE.format(comment=""),
         "pubaudit.toml": '[rules.unpinned-action]\nseverity = "high"\n'})
     run = the_run(scan_tree(tmp_path))
     descriptor = {r["id"]: r for r in run["tool"]["driver"]["rules"]}["unpinned-action"]
@@ -448,7 +434,7 @@ def test_markdown_clean_report(tmp_path: Path) -> None:
 
 
 def test_markdown_hostile_inventory_values_are_escaped(tmp_path: Path) -> None:
-    workflow = RELEASE.format(comment="").replace("environment: pypi",
+    workflow = UNPINNED_RELEASE.format(comment="").replace("environment: pypi",
                                                   "environment: 'p|y\\`pi'")
     report = scan_tree(write_tree(tmp_path, {".github/workflows/release.yml": workflow}))
     [job] = _table_rows(markdown.render(report), "### Publish jobs")

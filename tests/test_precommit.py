@@ -25,7 +25,7 @@ import jsonschema
 import pytest
 import yaml
 
-from tests.conftest import REPO_ROOT, write_tree
+from tests.conftest import ON_RELEASE, REPO_ROOT, release_workflow, write_tree
 
 MANIFEST = REPO_ROOT / ".pre-commit-hooks.yaml"
 SCHEMA = REPO_ROOT.parent / "shared" / "schemas" / "pre-commit-hooks.json"
@@ -33,26 +33,6 @@ GIT = shutil.which("git")
 _IDENTITY = ("-c", "user.name=pubaudit tests", "-c", "user.email=tests@pubaudit.invalid",
              "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main")
 
-CLEAN = """
-name: Release
-on:
-  release:
-    types: [published]
-permissions:
-  contents: read
-jobs:
-  publish:
-    runs-on: ubuntu-latest
-    environment: pypi
-    permissions:
-      id-token: write
-    steps:
-      - uses: actions/download-artifact@3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c # v8.0.1
-        with:
-          name: dist
-          path: dist/
-      - uses: pypa/gh-action-pypi-publish@dc37677b2e1c63e2034f94d8a5b11f265b73ba33 # v1.14.2
-"""
 
 
 def hook() -> dict[str, object]:
@@ -144,7 +124,7 @@ def run_hook(project: Path, hook_repo: tuple[Path, str],
 
 def test_hook_passes_a_clean_repository(tmp_path: Path, hook_repo: tuple[Path, str],
                                         pre_commit_home: Path) -> None:
-    write_tree(tmp_path, {".github/workflows/release.yml": CLEAN})
+    write_tree(tmp_path, {".github/workflows/release.yml": release_workflow(ON_RELEASE)})
     result = run_hook(tmp_path, hook_repo, pre_commit_home)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output

@@ -17,28 +17,8 @@ from auditor.engine import Report
 from auditor.gitremote import parse_remote_url
 from auditor.identity import project_name
 from auditor.publishers import normalize_project
-from tests.conftest import CORPUS, scan_tree, write_tree
+from tests.conftest import CORPUS, release_workflow, scan_tree, write_tree
 
-RELEASE = """
-name: Release
-on:
-  push:
-    tags: ["v*"]
-permissions:
-  contents: read
-jobs:
-  publish:
-    runs-on: ubuntu-latest
-    environment: {environment}
-    permissions:
-      id-token: write
-    steps:
-      - uses: actions/download-artifact@3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c # v8.0.1
-        with:
-          name: dist
-          path: dist/
-      - uses: pypa/gh-action-pypi-publish@dc37677b2e1c63e2034f94d8a5b11f265b73ba33 # v1.14.2
-"""
 GIT_CONFIG = '[remote "origin"]\n\turl = {url}\n'
 PYPROJECT = """
 [project]
@@ -63,7 +43,7 @@ def _repo(tmp_path: Path, *, workflow_file: str = "release.yml", environment: st
           declared_env: str = "pypi", url: str = "git@github.com:acme/widget.git",
           extra: str = "") -> Path:
     files = {
-        f".github/workflows/{workflow_file}": RELEASE.format(environment=environment),
+        f".github/workflows/{workflow_file}": release_workflow(environment=environment),
         "pyproject.toml": PYPROJECT.format(owner=owner, repository=repository,
                                            workflow=workflow, declared_env=declared_env) + extra,
         ".git/config": GIT_CONFIG.format(url=url),
