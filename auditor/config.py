@@ -96,13 +96,15 @@ def parse_config(data: dict[str, object], path: str, text: str, prefix: str) -> 
         line, column = where.find(*keys)
         errors.append(ConfigError(message, path, line, column))
 
-    def rule_ids(key: str) -> tuple[str, ...]:
+    def rule_ids(key: str) -> tuple[str, ...] | None:
+        """The valid ids of ``select``/``ignore``; ``None`` when the value is unusable (then
+        nothing is narrowed: a typo must not silence every rule, invalid-config included)."""
         value = data.get(key)
         if value is None:
-            return ()
+            return None
         if not _str_list(value):
             error(f"`{key}` must be a list of rule ids", key)
-            return ()
+            return None
         assert isinstance(value, list)
         good = []
         for rule in value:
@@ -116,8 +118,8 @@ def parse_config(data: dict[str, object], path: str, text: str, prefix: str) -> 
         if key not in TOP_KEYS:
             error(f"unknown key `{key}` in pubaudit configuration (known: "
                   f"{', '.join(TOP_KEYS)})", key)
-    select = rule_ids("select") if "select" in data else None
-    ignore = rule_ids("ignore")
+    select = rule_ids("select")
+    ignore = rule_ids("ignore") or ()
     exclude: tuple[str, ...] = ()
     if "exclude" in data:
         if _str_list(data["exclude"]):
@@ -247,10 +249,13 @@ def load_config(root: Path, explicit: Path | None = None,
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            if prefix:  # a broken pyproject is reported as project metadata, not config
-                return Config(display, errors=(_toml_error(display, exc),)) \
-                    if explicit is not None else Config()
-            return Config(display, errors=(_toml_error(display, exc),))
+            error = _toml_error(display, exc)
+            if prefix:  # its [tool.pubaudit] cannot be known: never guess "no configuration"
+                error = ConfigError(f"{error.message}; pubaudit cannot read its "
+                                    "[tool.pubaudit] settings or the project name (and build "
+                                    "tools cannot build the project)", display, error.line,
+                                    error.column)
+            return Config(display, errors=(error,), text=text)
         if prefix:
             table: object = data.get("tool", {})
             table = table.get("pubaudit") if isinstance(table, dict) else None

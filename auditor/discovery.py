@@ -10,6 +10,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
+import stat
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +34,8 @@ _SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", ".tox", ".nox",
                         "site-packages", ".eggs"})
 # Only files containing one of these are kept for the secret rules (a fast bytes search).
 # It starts with a literal so the engine can skip ahead; the rule itself checks the scheme.
-_URL_USERINFO_RE = re.compile(rb"://[^\s/@'\"]+:[^\s/@'\"]+@")
+# Possessive runs: "https://a:a:a:...", with no "@", fails in linear time.
+_URL_USERINFO_RE = re.compile(rb"://[^\s/@'\":]++:[^\s/@'\"]++@")
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,13 +141,17 @@ def _read(path: Path, root: Path, limit: int) -> bytes | str:
             target = path.resolve()
             if not target.is_relative_to(root):
                 return "is a symbolic link pointing outside the scanned tree (not followed)"
-        size = path.stat().st_size
-        if size > limit:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # a FIFO or a device would block or never end
+            return "is not a regular file; not read"
+        if info.st_size > limit:
             return f"is larger than {limit // (1024 * 1024)} MB; not read"
         with path.open("rb") as handle:
             return handle.read(limit + 1)
-    except OSError as exc:
-        return f"cannot be read: {exc.strerror or exc}"
+    except RuntimeError:  # Path.resolve on a symlink loop (Python 3.11)
+        return "is a symbolic link loop; not read"
+    except (OSError, ValueError) as exc:
+        return f"cannot be read: {exc.strerror if isinstance(exc, OSError) else exc}"
 
 
 _WORKFLOW_KEY_RE = re.compile(rb"^(?:on|jobs|[\"']on[\"'])\s*:", re.M)

@@ -140,6 +140,9 @@ def enabled_rules(config: Config, options: Options) -> list[RuleSummary]:
     ignore = set(config.ignore) | set(options.ignore)
     rules = []
     for rule in catalogue.values():
+        if rule.id == "invalid-config" and config.errors:
+            rules.append(rule)  # a broken configuration is never selected away
+            continue
         if select is not None and "ALL" not in select and rule.id not in select:
             continue
         if rule.id in ignore:
@@ -179,7 +182,7 @@ def _add_source(sources: dict[str, SourceFile], root: Path, path: str) -> None:
                 target.stat().st_size <= 2 * 1024 * 1024:
             sources[path] = SourceFile.from_text(
                 path, target.read_text(encoding="utf-8", errors="replace"))
-    except OSError:
+    except (OSError, RuntimeError, ValueError):  # unreadable, a symlink loop, NUL in a path
         pass
 
 

@@ -85,6 +85,7 @@ class Context:
 
     def __init__(self, repo: Repository) -> None:
         self.repo = repo
+        self._guards: dict[tuple[str, str], tuple[str, ...]] = {}
         self.config = repo.config
         uv_indexes = repo.project.uv_indexes if repo.project else {}
         self._direct: dict[str, list[PublishStep]] = {
@@ -188,32 +189,46 @@ class Context:
 
     # ----------------------------------------------------------------- triggers
 
-    def _guard_chain(self, workflow: Workflow, job: Job) -> list[str]:
-        """The ``if:`` of the job and of every job it needs (skips propagate), once each."""
-        guards: list[str] = []
-        seen: set[str] = set()
-        pending = [job]
-        while pending:
-            current = pending.pop()
-            if current.job_id in seen:
+    @cached_property
+    def _jobs_by_id(self) -> dict[str, dict[str, Job]]:
+        return {w.path: {j.job_id: j for j in w.jobs} for w in self.repo.workflows}
+
+    def _guard_chain(self, workflow: Workflow, job: Job) -> tuple[str, ...]:
+        """The ``if:`` of the job and of every job it needs (skips propagate), once each.
+
+        Memoised per job and computed bottom-up without recursion, so a chain of N jobs
+        costs O(N) in all, not O(N) per job; a ``needs`` cycle (GitHub rejects it) just
+        stops where it closes."""
+        memo = self._guards
+        jobs = self._jobs_by_id.get(workflow.path, {})
+        path = workflow.path
+        stack: list[tuple[Job, bool]] = [(job, False)]
+        visiting: set[str] = set()
+        while stack:
+            current, expanded = stack.pop()
+            if (path, current.job_id) in memo:
                 continue
-            seen.add(current.job_id)
-            if current.if_:
-                guards.append(current.if_)
-            if current is job or not ignores_failed_needs(current.if_):
-                if ignores_failed_needs(current.if_):
+            needed = [] if ignores_failed_needs(current.if_) else [
+                jobs[n] for n in current.needs if n in jobs]
+            if not expanded:
+                if current.job_id in visiting:  # a cycle: stop here
+                    memo[(path, current.job_id)] = (current.if_,) if current.if_ else ()
                     continue
-                for need in current.needs:
-                    needed = workflow.job(need)
-                    if needed is not None:
-                        pending.append(needed)
-        return guards
+                visiting.add(current.job_id)
+                stack.append((current, True))
+                stack.extend((n, False) for n in needed if (path, n.job_id) not in memo)
+                continue
+            merged = dict.fromkeys([current.if_] if current.if_ else [])
+            for n in needed:
+                merged.update(dict.fromkeys(memo.get((path, n.job_id), ())))
+            memo[(path, current.job_id)] = tuple(merged)
+        return memo[(path, job.job_id)]
 
     def reaches(self, workflow: Workflow, job: Job, extra_guard: str | None = None,
                 depth: int = 0) -> list[Reach]:
         """The (event, ref) pairs that can run ``job`` (and its step guarded by
         ``extra_guard``)."""
-        guards = self._guard_chain(workflow, job)
+        guards = list(self._guard_chain(workflow, job))
         if extra_guard:
             guards.append(extra_guard)
         out: list[Reach] = []

@@ -34,25 +34,25 @@ def parse_remote_url(url: str) -> Remote | None:
 
 
 def _git_dir(root: Path) -> Path | None:
+    """The git directory of ``root``: ``.git``, or where a ``.git`` file's ``gitdir:`` points
+    (worktrees, submodules). Garbage in that file (NUL bytes, loops) means no remote."""
     dot_git = root / ".git"
-    if dot_git.is_dir():
-        return dot_git
-    if dot_git.is_file():  # worktrees and submodules: "gitdir: <path>"
-        try:
-            text = dot_git.read_text(encoding="utf-8", errors="replace")[:4096]
-        except OSError:
+    try:
+        if dot_git.is_dir():
+            return dot_git
+        if not dot_git.is_file():
             return None
+        text = dot_git.read_text(encoding="utf-8", errors="replace")[:4096]
         match = re.match(r"\s*gitdir:\s*(.+)", text)
-        if match:
-            target = (root / match.group(1).strip()).resolve()
-            common = target / "commondir"
-            if common.is_file():
-                try:
-                    target = (target / common.read_text().strip()).resolve()
-                except OSError:
-                    return target
-            return target
-    return None
+        if not match:
+            return None
+        target = (root / match.group(1).strip()).resolve()
+        common = target / "commondir"
+        if common.is_file():
+            target = (target / common.read_text(errors="replace").strip()).resolve()
+        return target
+    except (OSError, ValueError, RuntimeError):  # unreadable, NUL in a path, symlink loop
+        return None
 
 
 def remotes(root: Path) -> dict[str, Remote]:

@@ -21,12 +21,20 @@ def index_of_name(name: str) -> str | None:
     return _NAMED.get(name.strip().lower())
 
 
+def _host(url: str) -> str:
+    """The lower-cased host of a URL, or "" when it has none or cannot be parsed."""
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:  # an unclosed "[" of an IPv6 host, a bad port...
+        return ""
+
+
 def index_of_url(url: str) -> str:
     """``pypi``, ``testpypi``, ``other`` or ``unknown`` (an expression) for an upload URL."""
     value = url.strip()
     if "${{" in value or value.startswith("$"):
         return "unknown"
-    host = (urlsplit(value).hostname or "").lower()
+    host = _host(value)
     if host in ("upload.pypi.org", "pypi.org", "www.pypi.org", "pypi.python.org"):
         return "pypi"
     if host in ("test.pypi.org", "upload.test.pypi.org"):
@@ -49,8 +57,11 @@ def upload_url_problem(url: str) -> UrlProblem | None:
     value = url.strip()
     if "${{" in value:
         return None
-    parts = urlsplit(value)
-    host = (parts.hostname or "").lower()
+    try:
+        parts = urlsplit(value)
+        host = (parts.hostname or "").lower()
+    except ValueError:  # e.g. an unclosed "[" of an IPv6 host: not an upload endpoint
+        return UrlProblem(f"`{value}` is not a valid URL")
     path = parts.path or "/"
     if parts.scheme == "http":
         return UrlProblem(

@@ -37,10 +37,12 @@ class InventoryEntry:
                 "expected_publisher": self.expected_publisher}
 
 
-def _publisher(exp: Expected) -> dict[str, str | None]:
+def _publisher(exp: Expected, written: str | None) -> dict[str, str | None]:
+    """The JSON ``expected_publisher``; a computed environment is given as written (the
+    expression), since the schema wants a string and "" would mean "any"."""
+    environment = (written or "") if exp.dynamic_environment else exp.environment or ""
     return {"provider": exp.provider, "owner": exp.owner, "repository": exp.repository,
-            "workflow": exp.workflow,
-            "environment": None if exp.dynamic_environment else exp.environment or ""}
+            "workflow": exp.workflow, "environment": environment}
 
 
 class _Upload(Protocol):
@@ -75,6 +77,6 @@ def inventory(ctx: Context) -> list[InventoryEntry]:
             entries.append(InventoryEntry(
                 path, job, line, index, same[0].method,
                 all(u.trusted_publishing for u in same), environment,
-                _publisher(exp) if exp is not None else None, provider))
+                _publisher(exp, environment) if exp is not None else None, provider))
     entries.sort(key=lambda e: (e.path, e.line, e.index))
     return entries

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import re
+import stat
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -131,10 +132,11 @@ class _Artifacts:
         # The file as upload-sarif reads it: raw UTF-8, byte-order mark included.
         try:
             file = self.report.root / path
-            if file.stat().st_size > _HASH_SIZE_LIMIT:
-                return None
+            info = file.stat()
+            if not stat.S_ISREG(info.st_mode) or info.st_size > _HASH_SIZE_LIMIT:
+                return None  # a FIFO would block; a huge file is not worth hashing
             text = file.read_bytes().decode("utf-8", errors="replace")
-        except OSError:
+        except (OSError, RuntimeError, ValueError):  # unreadable, symlink loop, NUL in path
             source = self.report.sources.get(path)
             if source is None:
                 return None
