@@ -11,6 +11,8 @@ a finding it cannot rule out, and never invents one either: ``possible`` only an
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from functools import lru_cache
 
 REF_KINDS = ("branch", "tag", "pull")
 
@@ -47,43 +49,63 @@ def _strip_expr(expr: str) -> str:
     return " ".join(text.split())
 
 
+# The characters that matter to the structure of an expression; everything between them is
+# skipped by the regex engine, so a split is one linear scan even on a megabyte guard.
+_TOKEN_RE = re.compile(r"'|\(|\)|\|\||&&")
+
+
 def _split_top(text: str, op: str) -> list[str]:
+    """``text`` split at ``op`` outside quotes and parentheses."""
     parts: list[str] = []
     depth = 0
     quote = False
     start = 0
-    i = 0
-    while i < len(text):
-        c = text[i]
-        if c == "'":
+    for match in _TOKEN_RE.finditer(text):
+        token = match.group()
+        if token == "'":
             quote = not quote
-        elif not quote:
-            if c == "(":
-                depth += 1
-            elif c == ")":
-                depth -= 1
-            elif depth == 0 and text.startswith(op, i):
-                parts.append(text[start:i].strip())
-                i += len(op)
-                start = i
-                continue
-        i += 1
+        elif quote:
+            continue
+        elif token == "(":
+            depth += 1
+        elif token == ")":
+            depth -= 1
+        elif token == op and depth == 0:
+            parts.append(text[start:match.start()].strip())
+            start = match.end()
     parts.append(text[start:].strip())
     return parts
 
 
 def _unwrap(text: str) -> str:
-    while text.startswith("(") and text.endswith(")"):
-        depth = 0
-        for i, c in enumerate(text):
-            depth += c == "("
-            depth -= c == ")"
-            if depth == 0 and i < len(text) - 1:
-                return text
-        text = text[1:-1].strip()
-    return text
+    """``text`` without the parentheses that enclose all of it (every layer at once).
+
+    The partner of each ``(`` is found in one pass; a layer is dropped while the first
+    ``(`` closes at the last character, or never closes (unbalanced text is unwrapped too).
+    """
+    if not (text.startswith("(") and text.endswith(")")):
+        return text
+    partner: dict[int, int] = {}
+    opened: list[int] = []
+    for match in re.finditer(r"[()]", text):
+        if match.group() == "(":
+            opened.append(match.start())
+        elif opened:
+            partner[opened.pop()] = match.start()
+    lo, hi = 0, len(text) - 1
+    while lo <= hi and text[lo] == "(" and text[hi] == ")":
+        close = partner.get(lo)
+        if close is not None and close < hi:
+            break
+        lo, hi = lo + 1, hi - 1
+        while lo <= hi and text[lo].isspace():
+            lo += 1
+        while hi >= lo and text[hi].isspace():
+            hi -= 1
+    return text[lo:hi + 1]
 
 
+@lru_cache(maxsize=4096)
 def _atom(text: str, event: str, ref: str) -> bool | None:
     lowered = text.lower()
     if lowered in ("true", "always()", "success()", "!cancelled()"):
@@ -115,33 +137,83 @@ def _atom(text: str, event: str, ref: str) -> bool | None:
     return None
 
 
-def _eval(text: str, event: str, ref: str, depth: int = 0) -> bool | None:
+@dataclass(frozen=True, slots=True)
+class _AnyOf:
+    """``a || b || ...``"""
+
+    parts: tuple[_Expr, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _AllOf:
+    """``a && b && ...``"""
+
+    parts: tuple[_Expr, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Not:
+    """``!a``"""
+
+    inner: _Expr
+
+
+@dataclass(frozen=True, slots=True)
+class _Atom:
+    """A comparison or call the evaluator recognises by pattern, or an unknown one."""
+
+    text: str
+
+
+# ``None`` is a part the evaluator cannot read (empty, or nested beyond _MAX_DEPTH).
+_Expr = _AnyOf | _AllOf | _Not | _Atom | None
+_MAX_DEPTH = 30
+
+
+def _parse(text: str, depth: int = 0) -> _Expr:
     text = _unwrap(text)
-    if depth > 30 or not text:
+    if depth > _MAX_DEPTH or not text:
         return None
     disjuncts = _split_top(text, "||")
     if len(disjuncts) > 1:
-        values = [_eval(d, event, ref, depth + 1) for d in disjuncts]
+        return _AnyOf(tuple(_parse(d, depth + 1) for d in disjuncts))
+    conjuncts = _split_top(text, "&&")
+    if len(conjuncts) > 1:
+        return _AllOf(tuple(_parse(c, depth + 1) for c in conjuncts))
+    if text.startswith("!") and not text.startswith("!="):
+        return _Not(_parse(text[1:], depth + 1))
+    return _Atom(text)
+
+
+@lru_cache(maxsize=256)
+def _compile(text: str) -> _Expr:
+    """Parse once: ``possible`` asks about the same guard for every (event, ref) pair."""
+    return _parse(text)
+
+
+def _evaluate(expr: _Expr, event: str, ref: str) -> bool | None:
+    if expr is None:
+        return None
+    if isinstance(expr, _Atom):
+        return _atom(expr.text, event, ref)
+    if isinstance(expr, _Not):
+        inner = _evaluate(expr.inner, event, ref)
+        return None if inner is None else not inner
+    values = [_evaluate(part, event, ref) for part in expr.parts]
+    if isinstance(expr, _AnyOf):
         if any(v is True for v in values):
             return True
         return False if all(v is False for v in values) else None
-    conjuncts = _split_top(text, "&&")
-    if len(conjuncts) > 1:
-        values = [_eval(c, event, ref, depth + 1) for c in conjuncts]
-        if any(v is False for v in values):
-            return False
-        return True if all(v is True for v in values) else None
-    if text.startswith("!") and not text.startswith("!="):
-        inner = _eval(text[1:], event, ref, depth + 1)
-        return None if inner is None else not inner
-    return _atom(text, event, ref)
+    if any(v is False for v in values):
+        return False
+    return True if all(v is True for v in values) else None
 
 
 def possible(expr: str | None, event: str, ref: str) -> bool:
     """Can ``expr`` be true for ``event`` on a ``ref`` kind (branch, tag or pull)?"""
     if expr is None or not expr.strip():
         return True
-    return _eval(_strip_expr(expr), event, ref) is not False
+    return _evaluate(_compile(_strip_expr(expr)), event, ref) is not False
 
 
 def ignores_failed_needs(expr: str | None) -> bool:

@@ -9,10 +9,15 @@ Every computed position is checked against the file text before it is trusted.
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_right
+from functools import lru_cache
+
 from auditor.source import SourceFile
 from auditor.yamlsource import Scalar
 
 Span = tuple[int, int, int, int]
+_NEWLINE_RE = re.compile("\n")
 
 
 def _verify(source: SourceFile, line: int, col: int, text: str) -> bool:
@@ -21,14 +26,22 @@ def _verify(source: SourceFile, line: int, col: int, text: str) -> bool:
     return source.lines[line][col:col + len(text)] == text
 
 
+@lru_cache(maxsize=64)
+def _line_starts(value: str) -> tuple[int, ...]:
+    """Offsets where each line of ``value`` starts: computed once per script, so a script
+    with thousands of commands is not re-counted from its start for each one."""
+    return (0, *(match.end() for match in _NEWLINE_RE.finditer(value)))
+
+
 def scalar_span(source: SourceFile, node: Scalar, start: int, end: int) -> Span | None:
     """The 0-based file span of ``node.value[start:end]`` (first line of it), or ``None``."""
     value = node.value
     piece = value[start:end].split("\n", 1)[0]
     if not piece:
         return None
-    line_idx = value.count("\n", 0, start)
-    col_in_line = start - (value.rfind("\n", 0, start) + 1)
+    starts = _line_starts(value)
+    line_idx = bisect_right(starts, start) - 1
+    col_in_line = start - starts[line_idx]
     if node.style == "|":
         first = node.start.line + 1
         indent = None

@@ -334,7 +334,10 @@ def load(text: str, max_documents: int = 1) -> Document:
                 break
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        last_line = text.count("\n") - (1 if text.endswith("\n") else 0)
+        # CR, LF and CRLF all end a line (counting "\n" alone put every error of a CR-only
+        # file past the end, so it was reported where the enclosing bracket opened)
+        last_line = len(_LINE_BREAK_RE.findall(text)) - (1 if text.endswith(("\n", "\r"))
+                                                         else 0)
         if mark is not None and mark.line > last_line and exc.context_mark is not None:
             mark = exc.context_mark  # an unclosed quote or bracket: point where it opened
         problem = exc.problem or "invalid YAML"

@@ -81,8 +81,11 @@ def _lines_of(report: Report, root: Path, path: str) -> int | None:
     source = report.sources.get(path)
     if source is not None:
         return line_count(source.text)
+    file = root / path
+    if not file.is_file():  # a FIFO would block, a directory or dangling link has no lines
+        return None
     try:
-        return line_count((root / path).read_bytes().decode("utf-8", "replace"))
+        return line_count(file.read_bytes().decode("utf-8", "replace"))
     except OSError:
         return None
 
