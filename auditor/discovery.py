@@ -45,6 +45,7 @@ class LoadProblem:
     anchor: Anchor
     message: str
     rule: str = "invalid-yaml"
+    unread: bool = False  # skipped (a link out of the tree, too large, not a file), not invalid
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +189,7 @@ def _load_yaml(repo: Repository, rel: str, path: Path, kind: str) -> None:
     anchor = Anchor(rel, ())
     if isinstance(data, str):
         repo.problems.append(LoadProblem(Anchor(rel, (), span=(0, 0, 0, 0)),
-                                         f"`{rel}` {data}"))
+                                         f"`{rel}` {data}", unread=True))
         return
     text, error, line, column = _decode(data)
     if text is None:

@@ -11,7 +11,11 @@ from auditor.source import Anchor
 
 def invalid_yaml(ctx: Context) -> Iterator[Problem]:
     for problem in ctx.repo.problems:
-        if problem.rule == "invalid-yaml":
+        if problem.rule != "invalid-yaml":
+            continue
+        if problem.unread:
+            yield Problem(problem.anchor, f"{problem.message}: pubaudit did not audit it.")
+        else:
             yield Problem(problem.anchor, f"{problem.message}. CI will reject this file and "
                           "pubaudit could not audit it; fix the YAML at this position.")
 
