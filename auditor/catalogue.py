@@ -17,6 +17,11 @@ CONFIDENCES = ("low", "medium", "high")
 DOCS_BASE = "https://pubaudit.readthedocs.io/en/latest/rules/"
 
 
+def help_uri(rule_id: str) -> str:
+    """The rule's documentation page (SARIF ``helpUri``, JSON ``help_uri``, text output)."""
+    return f"{DOCS_BASE}{rule_id}/"
+
+
 @dataclass(frozen=True, slots=True)
 class RuleOption:
     """A per-rule setting users may give in `[tool.pubaudit.rules.<id>]`."""
@@ -48,7 +53,7 @@ class Rule:
 
     @property
     def help_uri(self) -> str:
-        return f"{DOCS_BASE}{self.id}/"
+        return help_uri(self.id)
 
 
 def catalogue_dir() -> Path:
@@ -107,7 +112,7 @@ class RuleSummary:
 
     @property
     def help_uri(self) -> str:
-        return f"{DOCS_BASE}{self.id}/"
+        return help_uri(self.id)
 
 
 INDEX_PATH = Path(__file__).resolve().parent / "data" / "catalogue-index.json"
