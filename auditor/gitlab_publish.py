@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from auditor.gitlab import GitlabEnvironment, GitlabJob, IdToken, Pipeline, ScriptLine
 from auditor.positions import scalar_span
 from auditor.publish import (
+    PYTHON_INDEXES,
     Credential,
     analyse_upload,
     classify_command,
@@ -42,7 +43,6 @@ from auditor.source import Anchor
 
 # Tools that exchange a GitLab ID token for a PyPI token by themselves.
 SELF_EXCHANGING = frozenset({"twine", "uv"})
-_PYTHON_INDEXES = ("pypi", "testpypi")
 _GITLAB_REGISTRY_RE = re.compile(r"(CI_API_V4_URL|/api/v4/)\S*/packages/pypi", re.I)
 _MINT_MARKER = "/_/oidc/"
 _ASSIGNED_RE = re.compile(r"(?:^|[\s;&|(])(?:export\s+|local\s+|declare\s+(?:-\w+\s+)*)?"
@@ -91,7 +91,7 @@ class GitlabPublishStep:
 
     @property
     def targets_python_index(self) -> bool:
-        return self.index in _PYTHON_INDEXES
+        return self.index in PYTHON_INDEXES
 
     @property
     def trusted_publishing(self) -> bool:
@@ -249,7 +249,7 @@ def publish_steps(pipeline: Pipeline, job: GitlabJob,
                                                                        "push")):
         return []  # the same fast pre-filter as for GitHub `run:`
     id_audience, id_anchor, mints = _exchanges(job, pipeline)
-    has_pypi_token = any(a in _PYTHON_INDEXES for t in job.id_tokens for a in t.audiences)
+    has_pypi_token = any(a in PYTHON_INDEXES for t in job.id_tokens for a in t.audiences)
     exchanging = mints or has_pypi_token
     minted_names = _script_variables(job) if exchanging else set()
     variables = _Variables(job)
@@ -283,7 +283,7 @@ def publish_steps(pipeline: Pipeline, job: GitlabJob,
             static = tuple(c for c in upload.credentials if c not in minted)
             if minted:
                 exchange, audience = ("id", id_audience) if id_audience else ("script", None)
-            elif method in SELF_EXCHANGING and upload.index in _PYTHON_INDEXES and \
+            elif method in SELF_EXCHANGING and upload.index in PYTHON_INDEXES and \
                     all(c.is_username for c in static):
                 exchange, audience = method, upload.index
             else:

@@ -369,7 +369,9 @@ class Audit:
         return tuple(d for d in self.declarations if d.number not in bad)
 
 
-def _signature(decl: Declaration) -> tuple[str, ...]:
+def declaration_key(decl: Declaration) -> tuple[str, ...]:
+    """What PyPI keeps unique for a publisher: GitLab names compared without case, GitHub's
+    environment stored lower-cased."""
     if decl.provider == "gitlab":
         return ("gitlab", decl.index, (decl.owner or "").lower(),
                 (decl.repository or "").lower(), decl.workflow or "", decl.environment)
@@ -418,9 +420,6 @@ def audit(ctx: Context, ident: Identity, declarations: tuple[Declaration, ...],
     return Audit(declarations, tuple(expected), ident.project, bad, tuple(assignments),
                  frozenset(satisfied))
 
-
-def declaration_key(decl: Declaration) -> tuple[str, ...]:
-    return _signature(decl)
 
 
 # ----------------------------------------------------------------- what to register

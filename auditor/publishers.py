@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 PROVIDERS = ("github", "gitlab", "google", "activestate")
 INDEXES = ("pypi", "testpypi")
 INDEX_HOSTS = {"pypi": "pypi.org", "testpypi": "test.pypi.org"}
+INDEX_NAMES = {"pypi": "PyPI", "testpypi": "TestPyPI"}
 
 _NORMALIZE_RE = re.compile(r"[-_.]+")
 

@@ -18,9 +18,7 @@ from auditor.matching import (
     form_link,
     registration_lines,
 )
-from auditor.publishers import INDEX_HOSTS, Declaration, Expected
-
-_INDEX_NAME = {"pypi": "PyPI", "testpypi": "TestPyPI"}
+from auditor.publishers import INDEX_HOSTS, INDEX_NAMES, Declaration, Expected
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +83,7 @@ def render_text(regs: list[Registration]) -> str:
     for reg in regs:
         exp = reg.expected
         jobs = ", ".join(f"{e.path} job `{e.job}`" for e in reg.jobs)
-        out.append(f"{_INDEX_NAME[exp.index]} ({INDEX_HOSTS[exp.index]}) <- {jobs} "
+        out.append(f"{INDEX_NAMES[exp.index]} ({INDEX_HOSTS[exp.index]}) <- {jobs} "
                    f"[{exp.method}]")
         for line in registration_lines(exp, reg.project):
             out.append(f"    {line}")

@@ -17,9 +17,8 @@ from auditor.facts import Context
 from auditor.findings import Problem
 from auditor.gitlab import IdToken
 from auditor.gitlab_publish import GitlabPublishJob, GitlabPublishStep, id_token_variable
+from auditor.publishers import INDEX_NAMES
 from auditor.source import Anchor
-
-_INDEX_NAMES = {"pypi": "PyPI", "testpypi": "TestPyPI"}
 
 
 def _trusted_steps(pj: GitlabPublishJob) -> list[GitlabPublishStep]:
@@ -70,7 +69,7 @@ def missing_id_token(ctx: Context) -> Iterator[Problem]:
             if _tokens_read(pj, step) or any(_for_index(t, step.index) for t in pj.id_tokens):
                 continue  # present: its name and audience are judged by the other rules
             variable = step.token_variable or id_token_variable(step.index)
-            name = _INDEX_NAMES[step.index]
+            name = INDEX_NAMES[step.index]
             related: list[tuple[str, Anchor]] = [("the upload", step.anchor)]
             if pj.job.id_tokens_anchor is not None:
                 anchor = pj.job.id_tokens_anchor
@@ -96,7 +95,7 @@ def wrong_audience(ctx: Context) -> Iterator[Problem]:
     for pj in ctx.gitlab_publish_jobs:
         reported: set[str] = set()
         for step in _trusted_steps(pj):
-            name = _INDEX_NAMES[step.index]
+            name = INDEX_NAMES[step.index]
             read = _tokens_read(pj, step)
             candidates = read + [t for t in pj.id_tokens if t not in read and t.aud_is_list
                                  and step.index in t.audiences]
@@ -139,7 +138,7 @@ def id_token_name(ctx: Context) -> Iterator[Problem]:
             token = misnamed[0]
             yield Problem(
                 token.anchor,
-                f"{pj.job.label} exports its ID token for {_INDEX_NAMES[step.index]} as "
+                f"{pj.job.label} exports its ID token for {INDEX_NAMES[step.index]} as "
                 f"`{token.name}`, but {step.tool} looks for `{variable}` (the audience "
                 f"upper-cased, then `_ID_TOKEN`): {_failure(step, variable)}. Rename the "
                 f"entry: `id_tokens: {{{variable}: {{aud: {step.index}}}}}`.",

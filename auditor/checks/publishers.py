@@ -13,10 +13,14 @@ from collections.abc import Iterator
 from auditor.facts import Context
 from auditor.findings import Problem
 from auditor.matching import Assignment, Mismatch, declaration_key, form_link
-from auditor.publishers import INDEX_HOSTS, Declaration, Expected, normalize_project
+from auditor.publishers import (
+    INDEX_HOSTS,
+    INDEX_NAMES,
+    Declaration,
+    Expected,
+    normalize_project,
+)
 from auditor.source import Anchor
-
-_INDEX_NAME = {"pypi": "PyPI", "testpypi": "TestPyPI"}
 
 
 def _values(exp: Expected) -> str:
@@ -56,7 +60,7 @@ def undeclared_publisher(ctx: Context) -> Iterator[Problem]:
         return
     project = ctx.identity.project.name if ctx.identity.project else None
     for exp in ctx.publishers.expected:
-        index = _INDEX_NAME[exp.index]
+        index = INDEX_NAMES[exp.index]
         link = form_link(exp, project)
         pending = form_link(exp, project, pending=True)
         yield Problem(
@@ -237,7 +241,7 @@ def publisher_missing_for_index(ctx: Context) -> Iterator[Problem]:
         if assignment.declaration is not None:
             continue
         exp = assignment.expected
-        index = _INDEX_NAME[exp.index]
+        index = INDEX_NAMES[exp.index]
         provider = "GitLab" if exp.provider == "gitlab" else "GitHub"
         same_provider = [d for d in valid if d.provider == exp.provider]
         declared = ", ".join(sorted({f"{d.provider} on {d.index}" for d in valid}))
@@ -274,7 +278,7 @@ def publisher_unused(ctx: Context) -> Iterator[Problem]:
         if decl.provider not in ("github", "gitlab"):
             continue  # Google and ActiveState publish from outside the repository
         same_index = [e for e in audit.expected if e.index == decl.index]
-        reason = (f"no job of this repository uploads to {_INDEX_NAME.get(decl.index, decl.index)}"
+        reason = (f"no job of this repository uploads to {INDEX_NAMES.get(decl.index, decl.index)}"
                   " with trusted publishing" if not same_index else
                   "the jobs that upload there are paired with other declarations")
         host = INDEX_HOSTS.get(decl.index, decl.index)
