@@ -341,6 +341,11 @@ def load(text: str, max_documents: int = 1) -> Document:
         if mark is not None and mark.line > last_line and exc.context_mark is not None:
             mark = exc.context_mark  # an unclosed quote or bracket: point where it opened
         problem = exc.problem or "invalid YAML"
+        if problem == "exceeded maximum nesting depth":
+            # libyaml >= 0.2.6 (PyYAML 6.0.3+ wheels) stops at 1000 levels in its scanner, which
+            # reads ahead of the events across a run of "[" that could each open a flow key: the
+            # same refusal as ours, reported at the bracket where the library stopped
+            problem, exc.context = f"nesting deeper than {MAX_DEPTH} levels", None
         if exc.context:
             problem = f"{problem} ({exc.context})"
         raise YamlLoadError(problem, mark.line if mark else 0, mark.column if mark else 0) \

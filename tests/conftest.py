@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,12 @@ import pytest
 from auditor.engine import Options, Report, scan
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-CORPUS = REPO_ROOT.parent / "shared" / "corpus"
+# The schemas the tests validate against ship with the tests (see tests/schemas/README.md).
+SCHEMAS = REPO_ROOT / "tests" / "schemas"
+# The real-repository corpus is the one input that does not ship: it sits beside the checkout
+# in CI (or wherever PUBAUDIT_CORPUS points), and the tests that read it skip, saying so, when
+# it is absent. No other test may read outside the repository (.ci/run proves it).
+CORPUS = Path(os.environ.get("PUBAUDIT_CORPUS") or REPO_ROOT.parent / "shared" / "corpus")
 
 # A publish job set up as the PyPI docs recommend (pinned, job-level id-token, environment).
 # `{trigger}` and `{environment}` let tests vary what a test is about.

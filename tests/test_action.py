@@ -17,11 +17,10 @@ import jsonschema
 import pytest
 import yaml
 
-from tests.conftest import REPO_ROOT, scan_tree, write_tree
+from tests.conftest import REPO_ROOT, SCHEMAS, scan_tree, write_tree
 
 ACTION = REPO_ROOT / "action.yml"
 EXAMPLE = REPO_ROOT / "docs" / "examples" / "pubaudit-code-scanning.yml"
-SCHEMAS = REPO_ROOT.parent / "shared" / "schemas"
 BASH = shutil.which("bash")
 _PINNED = re.compile(r"^\s*(?:-\s+)?uses:\s+[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+(?:\.\d+)*\b")
 

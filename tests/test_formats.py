@@ -24,9 +24,8 @@ from auditor.engine import Options, Report, scan
 from auditor.findings import Finding, Location
 from auditor.formats import github, markdown, sarif
 from auditor.formats.linehash import line_hashes
-from tests.conftest import CORPUS, REPO_ROOT, UNPINNED_RELEASE, scan_tree, write_tree
+from tests.conftest import CORPUS, REPO_ROOT, SCHEMAS, UNPINNED_RELEASE, scan_tree, write_tree
 
-SCHEMAS = REPO_ROOT.parent / "shared" / "schemas"
 CASES = sorted(p for p in (REPO_ROOT / "fixtures" / "cases").glob("*/*") if p.is_dir())
 CORPUS_REPOS = sorted(p for p in CORPUS.iterdir() if p.is_dir()) if CORPUS.is_dir() else []
 

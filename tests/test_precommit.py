@@ -25,10 +25,10 @@ import jsonschema
 import pytest
 import yaml
 
-from tests.conftest import ON_RELEASE, REPO_ROOT, release_workflow, write_tree
+from tests.conftest import ON_RELEASE, REPO_ROOT, SCHEMAS, release_workflow, write_tree
 
 MANIFEST = REPO_ROOT / ".pre-commit-hooks.yaml"
-SCHEMA = REPO_ROOT.parent / "shared" / "schemas" / "pre-commit-hooks.json"
+SCHEMA = SCHEMAS / "pre-commit-hooks.json"
 GIT = shutil.which("git")
 _IDENTITY = ("-c", "user.name=pubaudit tests", "-c", "user.email=tests@pubaudit.invalid",
              "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main")
