@@ -107,6 +107,17 @@ def workflow_wide_id_token(ctx: Context) -> Iterator[Problem]:
             continue  # every job replaces the block: nothing inherits it
         names = ", ".join(f"`{j.job_id}`" for j in jobs[:6])
         grant = "`write-all`" if block.kind == "write-all" else "`id-token: write`"
+        uploading = {pj.job.job_id for pj in ctx.publish_jobs if pj.workflow is workflow}
+        if all(j.job_id in uploading for j in jobs):
+            # Today only the jobs that upload inherit it: no other job can mint a token yet,
+            # but the next job added to the file will (a latent grant, not an exposure)
+            yield Problem(
+                _id_token_node_anchor(block),
+                f"{grant} at workflow level reaches only the job that uploads ({names}) today, "
+                "but every job added to this workflow later inherits it and can mint a PyPI "
+                "upload token. Move it into that job's `permissions:` block and leave "
+                "`contents: read` here.", severity="low")
+            continue
         yield Problem(
             _id_token_node_anchor(block),
             f"{grant} at workflow level lets every job without its own `permissions:` "

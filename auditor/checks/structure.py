@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from fnmatch import fnmatchcase
 
 from auditor.facts import Context, PublishJob
 from auditor.findings import Problem
@@ -330,26 +331,53 @@ def testpypi_needs_own_publisher(ctx: Context) -> Iterator[Problem]:
             "`invalid-publisher` even though PyPI works.")
 
 
+def _artifact_names(job: Job, action: str) -> list[str]:
+    """The names (or download patterns) of the artifacts ``job`` moves with ``action``; ``*``
+    where the step names none (a download of every artifact) or names one by expression."""
+    names = []
+    for step in job.steps:
+        if step.uses is None or not step.uses.is_action(action):
+            continue
+        value = step.input_text("name") or step.input_text("pattern") or "*"
+        names.append("*" if "${{" in value else value)
+    return names
+
+
+def _feeds(producer: Job, consumer: Job) -> bool:
+    """Whether an artifact ``producer`` uploads is one ``consumer`` downloads."""
+    wanted = _artifact_names(consumer, "actions/download-artifact")
+    made = _artifact_names(producer, "actions/upload-artifact")
+    return any(fnmatchcase(name, pattern) or name == "*" or pattern == "*"
+               for pattern in wanted for name in made)
+
+
 def _release_jobs(ctx: Context) -> Iterator[tuple[Workflow, Job]]:
-    """Publish jobs and the jobs they need (transitively) that build distributions: the
-    jobs whose output is what gets uploaded. Test jobs in the ``needs`` chain are not."""
-    seen: set[tuple[str, str]] = set()
+    """Publish jobs and the jobs whose artifacts reach them: what gets uploaded is built
+    there. A job is one by the graph, not by its words: a lint or test job that runs
+    ``uv build`` as a check, and whose artifacts no upload downloads, is not a release job
+    even when the publish job ``needs`` it."""
+    yielded: set[tuple[str, str]] = set()
     for pj in ctx.publish_jobs:
         if pj.workflow.is_composite:
             continue
-        pending = [pj.job]
+        # (job, the nearest release job downstream of it): a job that feeds nothing (a test
+        # job between build and publish) is passed through, its needs still searched
+        pending = [(pj.job, pj.job)]
+        visited: set[tuple[str, str]] = set()
         while pending:
-            job = pending.pop()
-            key = (pj.workflow.path, job.job_id)
-            if key in seen:
+            job, consumer = pending.pop()
+            if (job.job_id, consumer.job_id) in visited:
                 continue
-            seen.add(key)
-            if job is pj.job or any(_build_anchor(pj.workflow, s) for s in job.steps):
-                yield pj.workflow, job
+            visited.add((job.job_id, consumer.job_id))
+            if job is pj.job or _feeds(job, consumer):
+                consumer = job
+                if (pj.workflow.path, job.job_id) not in yielded:
+                    yielded.add((pj.workflow.path, job.job_id))
+                    yield pj.workflow, job
             for need in job.needs:
                 needed = pj.workflow.job(need)
                 if needed is not None:
-                    pending.append(needed)
+                    pending.append((needed, consumer))
 
 
 def persist_credentials(ctx: Context) -> Iterator[Problem]:
