@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Iterator
 from fnmatch import fnmatchcase
 
+from auditor.distflow import packages_dir, replay
 from auditor.facts import Context, PublishJob
 from auditor.findings import Problem
 from auditor.indexes import upload_url_problem
@@ -209,6 +211,21 @@ def _dir(value: str | None) -> str:
     return text or "."
 
 
+def _never_together(ctx: Context, pj: PublishJob, first: PublishStep,
+                    second: PublishStep) -> bool:
+    """Whether the two steps' ``if:`` cannot both hold in one run (a PyPI step on
+    ``release``, a TestPyPI step on ``push``). Undecidable guards count as "may"."""
+    a, b = first.step.if_, second.step.if_
+    if not a or not b:
+        return False
+    return not ctx.reaches(pj.workflow, pj.job, f"({_bare(a)}) && ({_bare(b)})")
+
+
+def _bare(expr: str) -> str:
+    text = expr.strip()
+    return text[3:-2].strip() if text.startswith("${{") and text.endswith("}}") else text
+
+
 def duplicate_attestation(ctx: Context) -> Iterator[Problem]:
     for pj in ctx.publish_jobs:
         attested: dict[str, PublishStep] = {}
@@ -217,16 +234,21 @@ def duplicate_attestation(ctx: Context) -> Iterator[Problem]:
                 continue
             directory = _dir(step.step.input_text("packages-dir", "packages_dir"))
             first = attested.get(directory)
-            if first is not None:
+            if first is not None and not _never_together(ctx, pj, first, step):
+                cleared = replay(pj.workflow, pj.job, step.step).cleared
+                if cleared.get(directory, -1) > first.step.index:
+                    attested[directory] = step  # the attestation files were deleted between
+                    continue
                 yield Problem(
                     step.anchor,
                     f"A second pypi-action step uploads `{directory}/` after "
                     f"{first.step.label} already attested it: the first run wrote "
                     "`*.publish.attestation` files there, and this one stops with \"... already "
-                    "has a publish attestation\". Publish to each index from its own job, or set "
-                    "`attestations: false` on the TestPyPI step.",
+                    "has a publish attestation\". Publish to each index from its own job, or "
+                    f"delete the attestation files between the two uploads (`rm {directory}/"
+                    "*.publish.attestation`).",
                     (("first upload", first.anchor),))
-            elif _attestations_on(step) and step.trusted_publishing:
+            elif _attestations_on(step) and step.trusted_publishing and first is None:
                 attested[directory] = step
 
 
@@ -343,9 +365,8 @@ def _artifact_names(job: Job, action: str) -> list[str]:
     return names
 
 
-def _feeds(producer: Job, consumer: Job) -> bool:
-    """Whether an artifact ``producer`` uploads is one ``consumer`` downloads."""
-    wanted = _artifact_names(consumer, "actions/download-artifact")
+def _feeds(producer: Job, wanted: tuple[str, ...]) -> bool:
+    """Whether an artifact ``producer`` uploads is one of the ``wanted`` downloads."""
     made = _artifact_names(producer, "actions/upload-artifact")
     return any(fnmatchcase(name, pattern) or name == "*" or pattern == "*"
                for pattern in wanted for name in made)
@@ -357,27 +378,30 @@ def _release_jobs(ctx: Context) -> Iterator[tuple[Workflow, Job]]:
     ``uv build`` as a check, and whose artifacts no upload downloads, is not a release job
     even when the publish job ``needs`` it."""
     yielded: set[tuple[str, str]] = set()
+    # (workflow, job, what the nearest release job downstream downloads): a job that feeds
+    # nothing (a test job between build and publish) is passed through with the same wants,
+    # so the key, not the consumer, decides what is left to search (linear on long chains)
+    visited: set[tuple[str, str, tuple[str, ...]]] = set()
     for pj in ctx.publish_jobs:
         if pj.workflow.is_composite:
             continue
-        # (job, the nearest release job downstream of it): a job that feeds nothing (a test
-        # job between build and publish) is passed through, its needs still searched
-        pending = [(pj.job, pj.job)]
-        visited: set[tuple[str, str]] = set()
+        if (pj.workflow.path, pj.job.job_id) not in yielded:
+            yielded.add((pj.workflow.path, pj.job.job_id))
+            yield pj.workflow, pj.job
+        wants = tuple(_artifact_names(pj.job, "actions/download-artifact"))
+        pending = [(need, wants) for need in pj.job.needs]
         while pending:
-            job, consumer = pending.pop()
-            if (job.job_id, consumer.job_id) in visited:
-                continue
-            visited.add((job.job_id, consumer.job_id))
-            if job is pj.job or _feeds(job, consumer):
-                consumer = job
+            need, wanted = pending.pop()
+            job = pj.workflow.job(need)
+            if not wanted or job is None or (pj.workflow.path, need, wanted) in visited:
+                continue  # nothing downstream downloads: nothing upstream reaches the upload
+            visited.add((pj.workflow.path, need, wanted))
+            if _feeds(job, wanted):
+                wanted = tuple(_artifact_names(job, "actions/download-artifact"))
                 if (pj.workflow.path, job.job_id) not in yielded:
                     yielded.add((pj.workflow.path, job.job_id))
                     yield pj.workflow, job
-            for need in job.needs:
-                needed = pj.workflow.job(need)
-                if needed is not None:
-                    pending.append((needed, consumer))
+            pending.extend((n, wanted) for n in job.needs)
 
 
 def persist_credentials(ctx: Context) -> Iterator[Problem]:
@@ -434,45 +458,65 @@ def cache_in_release(ctx: Context) -> Iterator[Problem]:
 
 def artifact_path_mismatch(ctx: Context) -> Iterator[Problem]:
     for pj in ctx.publish_jobs:
-        pypa = next((s for s in pj.steps if s.method == "gh-action-pypi-publish"), None)
         steps = pj.job.steps
         for i, step in enumerate(steps):
             if step.uses is None or not step.uses.is_action("actions/download-artifact"):
                 continue
             checkout = next((s for s in steps[i + 1:]
                              if s.uses and s.uses.is_action("actions/checkout")), None)
-            uses_anchor = step.anchor.child("uses", node=step.uses_node)
             if checkout is not None:
                 yield Problem(
                     checkout.anchor.child("uses", node=checkout.uses_node),
                     "`actions/checkout` runs after the artifacts were downloaded: it cleans the "
                     "workspace and deletes them, so the upload finds no distributions. Check out "
                     "before downloading, or drop the checkout.",
-                    (("download", uses_anchor),))
-                continue
-            if pypa is None or pypa.step.index < step.index:
-                continue
-            name = step.input("name") or step.input("artifact-ids")
-            merge = is_true(step.input("merge-multiple"))
-            download_dir = _dir(step.input_text("path") or ".")
-            target_dir = _dir(pypa.step.input_text("packages-dir", "packages_dir"))
-            nested = download_dir == "." or target_dir.startswith(download_dir + "/")
-            if name is None and not merge and not (nested and target_dir != download_dir):
-                yield Problem(
-                    uses_anchor,
-                    "This download has no `name:`, so every artifact lands in its own "
-                    "sub-directory (`dist/<artifact>/`) and the pypi action, which reads only "
-                    "the top of `packages-dir`, finds no distributions. Add `name:` for a single "
-                    "artifact, or `pattern:` with `merge-multiple: true`.",
-                    (("the upload", pypa.anchor),))
-                continue
-            if name is None:
-                continue  # the upload reads one of the per-artifact sub-directories
-            if download_dir != target_dir:
-                yield Problem(
-                    step.input_anchor("path") if step.input("path") else uses_anchor,
-                    f"The download puts the files in `{download_dir}/` but the pypi action "
-                    f"uploads from `{target_dir}/`: it finds no distributions. Make the "
-                    "download's `path:` and the action's `packages-dir` the same directory.",
-                    (("the upload", pypa.anchor),))
+                    (("download", step.anchor.child("uses", node=step.uses_node)),))
+                break
+        else:
+            yield from _empty_packages_dir(pj)
 
+
+def _empty_packages_dir(pj: PublishJob) -> Iterator[Problem]:
+    """The pypi action's ``packages-dir`` holds no distributions when it runs: replay the
+    job's downloads, copies and moves (distflow) and report where the files went instead."""
+    reported: set[int] = set()
+    for pypa in (s for s in pj.steps if s.method == "gh-action-pypi-publish"):
+        space = replay(pj.workflow, pj.job, pypa.step)
+        download = space.download
+        if download is None or space.opaque or download.index in reported:
+            continue
+        target = packages_dir(pypa.step.input_text("packages-dir", "packages_dir"))
+        if target in space.dist_dirs or any(target.startswith(d + "/")
+                                            for d in space.per_artifact):
+            continue
+        reported.add(download.index)
+        uses_anchor = download.anchor.child("uses", node=download.uses_node)
+        path_anchor = download.input_anchor("path") if download.input("path") else uses_anchor
+        related = (("the upload", pypa.anchor),)
+        if target in space.per_artifact:
+            yield Problem(
+                uses_anchor,
+                "This download has no `name:`, so every artifact lands in its own "
+                f"sub-directory (`{target}/<artifact>/`) and the pypi action, which reads only "
+                "the top of `packages-dir`, finds no distributions. Add `name:` for a single "
+                "artifact, or `pattern:` with `merge-multiple: true`.", related)
+        elif space.rooted is not None and space.rooted[0] == target:
+            directory, name, offsets = space.rooted
+            places = [f"`{posixpath.join(directory, o) if o else directory}/`" for o in offsets]
+            landed = " and ".join([", ".join(places[:-1]), places[-1]] if len(places) > 1
+                                  else places)
+            yield Problem(
+                path_anchor,
+                f"The artifact `{name}` was uploaded from several paths, so "
+                "`actions/upload-artifact` rooted it at their common ancestor: downloaded into "
+                f"`{directory}/`, its files land in {landed}, and the pypi action, which reads "
+                f"only the top of `{target}/`, finds no distributions there. Upload the "
+                "distributions from one directory (copy them into `dist/` first), or point "
+                "`packages-dir` at the sub-directory that holds them.", related)
+        else:
+            directory = posixpath.normpath(download.input_text("path") or ".")
+            yield Problem(
+                path_anchor,
+                f"The download puts the files in `{_dir(directory)}/` but the pypi action "
+                f"uploads from `{target}/`: it finds no distributions. Make the download's "
+                "`path:` and the action's `packages-dir` the same directory.", related)

@@ -71,13 +71,20 @@ def _guard_of(step: PublishStep) -> str | None:
     return node.value if node is not None else None
 
 
-def _step_guard(pj: PublishJob) -> str | None:
-    guards = [g for s in pj.steps if (g := _guard_of(s))]
-    return guards[0] if len(guards) == len(pj.steps) and len(set(guards)) == 1 else None
-
-
-def _reaches(ctx: Context, pj: PublishJob) -> list[Reach]:
-    return ctx.reaches(pj.workflow, pj.job, _step_guard(pj))
+def _reaches(ctx: Context, pj: PublishJob,
+             steps: list[PublishStep] | None = None) -> list[Reach]:
+    """The (event, ref) pairs that run the job *and* one of ``steps`` (default: every upload
+    of the job): a PyPI step guarded by ``github.event_name == 'release'`` does not run on
+    the ``push`` that runs the TestPyPI step beside it."""
+    out: list[Reach] = []
+    seen: set[tuple[str, str, int, int]] = set()
+    for step in steps if steps is not None else pj.steps:
+        for reach in ctx.reaches(pj.workflow, pj.job, _guard_of(step)):
+            key = (reach.event, reach.ref, id(reach.trigger), id(reach.via))
+            if key not in seen:
+                seen.add(key)
+                out.append(reach)
+    return out
 
 
 def dangerous_publish_trigger(ctx: Context) -> Iterator[Problem]:
@@ -113,7 +120,7 @@ def branch_push_publish(ctx: Context) -> Iterator[Problem]:
         if not steps or pj.workflow.is_composite:
             continue
         offending: list[Reach] = []
-        for reach in _reaches(ctx, pj):
+        for reach in _reaches(ctx, pj, steps):
             if reach.ref != "branch":
                 continue
             unattended = reach.event == "push" or (
