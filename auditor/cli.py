@@ -204,9 +204,9 @@ def publishers(
     from auditor.config import load_config
     from auditor.discovery import find_root, load_repository
     from auditor.facts import Context
-    from auditor.registration import registrations, render_json, render_text, render_toml
     from auditor.inert import inert
     from auditor.redact import redact
+    from auditor.registration import registrations, render_json, render_text, render_toml
 
     if not path.exists():
         _fail(f"no such file or directory: {path}")

