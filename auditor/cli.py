@@ -204,6 +204,8 @@ def publishers(
     from auditor.config import load_config
     from auditor.discovery import find_root, load_repository
     from auditor.facts import Context
+    from auditor.inert import inert
+    from auditor.redact import redact
     from auditor.registration import registrations, render_json, render_text, render_toml
 
     if not path.exists():
@@ -214,7 +216,8 @@ def publishers(
     settings = load_config(root, config)
     if settings.errors:
         for error in settings.errors:
-            typer.echo(f"{error.path}:{error.line}:{error.column}: {error.message}", err=True)
+            typer.echo(redact(inert(f"{error.path}:{error.line}:{error.column}: "
+                                    f"{error.message}")), err=True)
         _fail("configuration error")
     regs = registrations(Context(load_repository(root, settings)))
     if format is PublishersFormat.toml:

@@ -2,7 +2,9 @@
 
 The engine, not the rule, sets the id, severity, confidence and help URI of a finding, turns
 anchors into spans, and computes fingerprints from routes and content (never line numbers),
-so a finding keeps its fingerprint when unrelated lines are added above it.
+so a finding keeps its fingerprint when unrelated lines are added above it. Every message,
+related-location label and fix passes ``auditor.redact`` here, so no format can print a
+secret that a rule quoted.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from auditor.config import Config, load_config
 from auditor.discovery import Repository, find_root, load_repository
 from auditor.facts import Context
 from auditor.findings import Edit, Finding, Fix, Location, Problem
+from auditor.redact import redact
 from auditor.source import Anchor, SourceFile
 
 if TYPE_CHECKING:
@@ -60,6 +63,12 @@ class Report:
     def publish_job_count(self) -> int:
         return len({(e.path, e.job) for e in self.inventory})
 
+    def publish_jobs(self) -> list[dict[str, object]]:
+        """The inventory as the formats print it, secrets masked (an upload URL may carry
+        a password)."""
+        return [{key: _redacted(value) for key, value in entry.as_dict().items()}
+                for entry in self.inventory]
+
     @property
     def active(self) -> list[Finding]:
         return [f for f in self.findings if not f.suppressed]
@@ -68,6 +77,16 @@ class Report:
     def failed(self) -> bool:
         threshold = SEVERITIES.index(self.fail_on)
         return any(SEVERITIES.index(f.severity) >= threshold for f in self.active)
+
+
+def _redacted(value: object) -> object:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {key: _redacted(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redacted(item) for item in value]
+    return value
 
 
 def _span(anchor: Anchor, sources: dict[str, SourceFile]) -> tuple[int, int, int, int]:
@@ -104,7 +123,9 @@ def _fingerprint(rule: str, anchor: Anchor, sources: dict[str, SourceFile],
     if source is not None and 0 < location.line <= len(source.lines):
         content = source.lines[location.line - 1].strip()
     route = "/".join(str(part) for part in anchor.route)
-    digest = hashlib.sha256(f"{rule}\x00{anchor.path}\x00{route}\x00{content}".encode())
+    # surrogateescape: a file name that is not UTF-8 is fingerprinted from its bytes.
+    digest = hashlib.sha256(f"{rule}\x00{anchor.path}\x00{route}\x00{content}".encode(
+        "utf-8", "surrogateescape"))
     return digest.hexdigest()[:32]
 
 
@@ -130,8 +151,8 @@ def _fix(problem: Problem, sources: dict[str, SourceFile]) -> Fix | None:
         return None
     location = _location(hint.anchor, sources)
     edit = Edit(location.path, location.line, location.column, location.end_line,
-                location.end_column, hint.replacement)
-    return Fix(hint.title, hint.safe, (edit,))
+                location.end_column, redact(hint.replacement))
+    return Fix(redact(hint.title), hint.safe, (edit,))
 
 
 def enabled_rules(config: Config, options: Options) -> list[RuleSummary]:
@@ -214,15 +235,17 @@ def scan(paths: list[Path], options: Options) -> Report:
             if anchor.path not in sources:
                 _add_source(sources, root, anchor.path)
         location = _location(problem.anchor, sources)
-        related = tuple((label, _location(anchor, sources)) for label, anchor in problem.related)
+        related = tuple((redact(label), _location(anchor, sources))
+                        for label, anchor in problem.related)
         fingerprint = _fingerprint(rule.id, problem.anchor, sources, location)
         count = seen.get(fingerprint, 0)
         seen[fingerprint] = count + 1
         if count:
             fingerprint = hashlib.sha256(f"{fingerprint}:{count}".encode()).hexdigest()[:32]
         severity = overrides.get(rule.id) or problem.severity or rule.severity
-        findings.append(Finding(rule.id, severity, rule.confidence, problem.message, location,
-                                related, rule.help_uri, fingerprint, fix=_fix(problem, sources)))
+        findings.append(Finding(rule.id, severity, rule.confidence, redact(problem.message),
+                                location, related, rule.help_uri, fingerprint,
+                                fix=_fix(problem, sources)))
     min_sev = options.min_severity or config.min_severity or "info"
     min_conf = options.min_confidence or config.min_confidence or "low"
     findings = [f for f in findings

@@ -14,9 +14,11 @@ from typing import BinaryIO
 
 from auditor import __version__
 from auditor.explainlog import Diagnosis, diagnose, scan_hint
+from auditor.inert import inert, no_commands, surrogate_safe
 from auditor.logparse import LogFacts, parse_log
 from auditor.logread import LogReadError, LogText, read_log
 from auditor.publishers import INDEX_HOSTS, Declaration, Expected
+from auditor.redact import redact
 
 SCHEMA_VERSION = 1
 _TOOLS = {"gh-action-pypi-publish": "pypa/gh-action-pypi-publish", "uv": "uv publish",
@@ -96,7 +98,7 @@ def run(logfile: str, repository: Path, config: Path | None, stdin: BinaryIO
 
 
 def _wrap(label: str, text: str, indent: str = "  ") -> str:
-    return textwrap.fill(text, width=100, initial_indent=f"{indent}{label}",
+    return textwrap.fill(inert(text), width=100, initial_indent=f"{indent}{label}",
                          subsequent_indent=indent + " " * len(label), break_long_words=False,
                          break_on_hyphens=False)
 
@@ -114,13 +116,13 @@ def _context(facts: LogFacts) -> str:
 
 def render_text(explanation: Explanation) -> str:
     facts = explanation.facts
-    out = [f"pubaudit explain-log: {explanation.log}{_context(facts)}"]
-    out += [f"notice: {notice}" for notice in explanation.notices]
+    out = [inert(f"pubaudit explain-log: {explanation.log}{_context(facts)}")]
+    out += [inert(f"notice: {notice}") for notice in explanation.notices]
     for diag in explanation.diagnoses:
         out.append("")
         tag = "warning" if diag.warning else "failure"
-        out.append(f"{explanation.log}:{diag.line}: {tag} [{diag.kind}] {diag.summary}")
-        out.append(f"  | {diag.excerpt}")
+        out.append(inert(f"{explanation.log}:{diag.line}: {tag} [{diag.kind}] {diag.summary}"))
+        out.append(inert(f"  | {diag.excerpt}"))
         if len(diag.lines) > 1:
             shown = ", ".join(str(n) for n in diag.lines[1:6])
             more = ", ..." if len(diag.lines) > 6 else ""
@@ -150,13 +152,14 @@ def render_text(explanation: Explanation) -> str:
     if failures:
         summary = f"{failures} failure{'s' if failures != 1 else ''} explained"
     else:
-        summary = f"no known trusted-publishing failure found in {explanation.log}"
+        summary = f"no known trusted-publishing failure found in {inert(explanation.log)}"
     if warnings:
         summary += f", {warnings} warning{'s' if warnings != 1 else ''}"
     first, last = facts.first_line, facts.lines
     summary += f" (lines {first}-{last} read)." if last >= first else " (the log is empty)."
     out.append(summary)
-    return "\n".join(out) + "\n"
+    # The log and the repository are input: secrets masked, no line a workflow command.
+    return redact(no_commands("\n".join(out) + "\n"))
 
 
 # ----------------------------------------------------------------- JSON
@@ -197,4 +200,5 @@ def as_dict(explanation: Explanation) -> dict[str, object]:
 
 
 def render_json(explanation: Explanation) -> str:
-    return json.dumps(as_dict(explanation), indent=2, ensure_ascii=False) + "\n"
+    return redact(surrogate_safe(json.dumps(as_dict(explanation), indent=2,
+                                            ensure_ascii=False))) + "\n"

@@ -11,14 +11,17 @@ import json
 from dataclasses import dataclass
 
 from auditor.facts import Context
+from auditor.inert import inert, no_commands, surrogate_safe, toml_string
 from auditor.matching import (
     Assignment,
+    Malformed,
     audit,
     expected_publishers,
     form_link,
     registration_lines,
 )
 from auditor.publishers import INDEX_HOSTS, INDEX_NAMES, Declaration, Expected
+from auditor.redact import redact
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +33,7 @@ class Registration:
     project: str | None
     declaration: Declaration | None
     assignment: Assignment
+    malformed: tuple[Malformed, ...] = ()  # what ``publisher-malformed`` says of declaration
 
     @property
     def status(self) -> str:
@@ -37,6 +41,8 @@ class Registration:
             return "token"
         if self.declaration is None:
             return "undeclared"
+        if self.malformed:
+            return "malformed"  # its bad fields are not compared, so it cannot "match"
         return "matches" if self.assignment.satisfied else "differs"
 
 
@@ -56,8 +62,9 @@ def registrations(ctx: Context) -> list[Registration]:
     for assignments in groups.values():
         first = assignments[0]
         decl = first.declaration
+        bad = tuple(m for m in result.malformed if decl and m.number == decl.number)
         out.append(Registration(first.expected, tuple(a.expected for a in assignments),
-                                decl.project(project) if decl else project, decl, first))
+                                decl.project(project) if decl else project, decl, first, bad))
     return out
 
 
@@ -70,6 +77,9 @@ def _status_line(reg: Registration) -> str:
     name = reg.declaration.describe()
     if reg.status == "matches":
         return f"declared: {name} matches"
+    if reg.status == "malformed":
+        problems = "; ".join(m.message for m in reg.malformed)
+        return f"declared: {name} is malformed (publisher-malformed): {problems}"
     fields = ", ".join(f"{m.field} `{m.declared}` (needs `{m.expected or 'an environment'}`)"
                        for m in reg.assignment.mismatches)
     return f"declared: {name} differs: {fields}"
@@ -106,11 +116,17 @@ def render_text(regs: list[Registration]) -> str:
             out.append("  Owner and repository: no git remote `origin` found; use the "
                        "repository's canonical spelling on GitHub")
         out.append("")
-    return "\n".join(out)
+    return _printable(out)
+
+
+def _printable(lines: list[str]) -> str:
+    """Lines as printed: each inert (a newline in a job id cannot start a line), no line a
+    workflow command, no secret."""
+    return redact(no_commands("\n".join(inert(line) for line in lines)))
 
 
 def _toml_string(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    return toml_string(value)
 
 
 def render_toml(regs: list[Registration], prefix: str = "tool.pubaudit") -> str:
@@ -119,7 +135,7 @@ def render_toml(regs: list[Registration], prefix: str = "tool.pubaudit") -> str:
     for reg in regs:
         exp = reg.expected
         out.append("")
-        out.append(f"# {exp.path}, job {', '.join(e.job for e in reg.jobs)}")
+        out.append(inert(f"# {exp.path}, job {', '.join(e.job for e in reg.jobs)}"))
         out.append(f"[[{prefix}.publishers]]" if prefix else "[[publishers]]")
         out.append(f"index = {_toml_string(exp.index)}")
         if reg.project:
@@ -137,7 +153,7 @@ def render_toml(regs: list[Registration], prefix: str = "tool.pubaudit") -> str:
             out.append('# environment = "..."  # the job\'s environment is an expression')
         elif exp.environment:
             out.append(f"environment = {_toml_string(exp.environment)}")
-    return "\n".join(out) + "\n"
+    return redact(no_commands("\n".join(out) + "\n"))
 
 
 def render_json(regs: list[Registration]) -> str:
@@ -159,4 +175,5 @@ def render_json(regs: list[Registration]) -> str:
             "form": form_link(exp, reg.project),
             "pending_form": form_link(exp, reg.project, pending=True),
         })
-    return json.dumps({"publishers": items}, indent=2, ensure_ascii=False) + "\n"
+    return redact(surrogate_safe(json.dumps({"publishers": items}, indent=2,
+                                            ensure_ascii=False))) + "\n"

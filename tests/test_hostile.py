@@ -868,3 +868,216 @@ def test_colon_run_after_a_scheme_is_scanned_in_bounded_time(tmp_path: Path) -> 
     with time_bound(10):
         report = audit(tmp_path)
     assert findings(report, "unpinned-action")
+
+
+# --------------------------------------------------------------------------- output safety
+# Issue 16, items 5 and 6: no secret in any output, and output is inert.
+
+TOKEN = "pypi-AgEIcHlwaS5vcmc" + "Qk9HVVNUT0tFTmJvZ3VzdG9rZW4xMjM0NTY3ODkw" * 4
+OTHER_SECRETS = ("ghp_" + "A1b2C3d4E5" * 4, "glpat-" + "x1Y2z3W4v5" * 3,
+                 "npm_" + "Q1w2E3r4T5" * 4, "AKIAIOSFODNN7EXAMPLE", "hunter2secretpass",
+                 "MIIEowIBAAKCAQEAzZ1bogusbogusbogusbogusbogusbogusbogus")
+SCAN_FORMATS = ("text", "json", "sarif", "github", "markdown")
+NASTY = "\x1b]0;pwned\x07\x1b[2J\x08\x00\r\u202e"
+YAML_NASTY = r"\e]0;pwned\a\e[2J\b\0\r\u202e"  # the same, in a YAML double-quoted string
+
+
+def run(root: Path, *args: str, stdin: str | None = None
+        ) -> subprocess.CompletedProcess[str]:
+    """Any pubaudit command in a subprocess; output decoded strictly as UTF-8."""
+    env = {k: v for k, v in os.environ.items() if k != "PUBAUDIT_DEBUG"} | {"NO_COLOR": "1"}
+    proc = subprocess.run([sys.executable, "-m", "auditor", *args], cwd=root,
+                          capture_output=True, input=(stdin or "").encode(), timeout=CLI_TIMEOUT,
+                          env=env, check=False)
+    assert b"Traceback" not in proc.stderr, proc.stderr[-3000:]
+    assert proc.returncode in (0, 1, 2), (proc.returncode, proc.stderr[-3000:])
+    return subprocess.CompletedProcess(proc.args, proc.returncode, proc.stdout.decode(),
+                                       proc.stderr.decode())
+
+
+def every_output(root: Path, log: str = "") -> dict[str, str]:
+    """stdout and stderr of every command and format, by a name for the assertion."""
+    outputs = {}
+    for fmt in SCAN_FORMATS:
+        proc = run(root, "scan", ".", "--format", fmt)
+        outputs[f"scan {fmt}"] = proc.stdout + proc.stderr
+    for fmt in ("text", "toml", "json"):
+        proc = run(root, "publishers", ".", "--format", fmt)
+        outputs[f"publishers {fmt}"] = proc.stdout + proc.stderr
+    for fmt in ("text", "json"):
+        proc = run(root, "explain-log", "-", "--path", ".", "--format", fmt, stdin=log)
+        outputs[f"explain-log {fmt}"] = proc.stdout + proc.stderr
+    return outputs
+
+
+def secret_repository(root: Path) -> Path:
+    pem = ("-----BEGIN RSA PRIVATE KEY-----\n" + "\n".join([OTHER_SECRETS[5]] * 3)
+           + "\n-----END RSA PRIVATE KEY-----\n")
+    return build(root, {
+        f"{W}/release.yml": (
+            "on: push\njobs:\n  publish:\n    runs-on: ubuntu-latest\n    steps:\n"
+            f"      - uses: {ACTION_REF}\n        with:\n          password: {TOKEN}\n"
+            f"      - run: twine upload -p {TOKEN} dist/*  # {TOKEN}\n"
+            f"        env:\n          GH: {OTHER_SECRETS[0]}\n          GL: {OTHER_SECRETS[1]}\n"
+            f"          NPM: {OTHER_SECRETS[2]}\n          AWS: {OTHER_SECRETS[3]}\n"
+            f"          PIP_INDEX_URL: https://me:{OTHER_SECRETS[4]}@pypi.example.com/simple\n"),
+        ".github/actions/up/action.yml": (
+            "name: up\nruns:\n  using: composite\n  steps:\n"
+            f"    - run: twine upload -p {TOKEN} dist/*\n      shell: bash\n"),
+        ".pypirc": f"[pypi]\nusername = __token__\npassword = {TOKEN}\n",
+        "setup.cfg": f"[metadata]\nname = demo\n# {TOKEN}\n",
+        "key.pem": pem,
+        "pyproject.toml": (f'[project]\nname = "demo"\n[tool.pubaudit]\nignore = ["{TOKEN}"]\n'
+                           f'# https://me:{OTHER_SECRETS[4]}@pypi.example.com/simple\n'),
+    })
+
+
+def test_no_secret_in_any_output(tmp_path: Path) -> None:
+    root = secret_repository(tmp_path)
+    log = (f"Uploading with token {TOKEN}\nERROR HTTPError: 403 Forbidden from "
+           f"https://upload.pypi.org/legacy/ {OTHER_SECRETS[0]}\n")
+    outputs = every_output(root, log)
+    assert "hardcoded-token" in outputs["scan json"]  # the secrets were seen
+    assert "invalid-config" in outputs["scan json"]
+    for name, output in outputs.items():
+        for secret in (TOKEN, TOKEN[:40], *OTHER_SECRETS):
+            assert secret not in output, f"{name} prints {secret[:12]}..."
+    assert "pypi-AgEIcHl" in outputs["scan text"]  # masks keep a recognisable prefix
+    assert "https://me:***@pypi.example.com" in outputs["scan text"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    (f"x {TOKEN} y", "x pypi-AgEIcHl…"),
+    ("https://u:p4ss@host/x", "https://u:***@host/x"),
+    ("https://u:${{ secrets.P }}@host", "https://u:${{ secrets.P }}@host"),
+    ("ghp_" + "a1" * 20, "ghp_a1a1…"),
+    ("AKIAIOSFODNN7EXAMPLE", "AKIAIOSF…"),
+    ("-----BEGIN PRIVATE KEY-----\n  abc\n-----END PRIVATE KEY-----",
+     "-----BEGIN PRIVATE KEY-----\n  ***\n-----END PRIVATE KEY-----"),
+    ("no secret here: pypi-short", "no secret here: pypi-short"),
+])
+def test_redact(text: str, expected: str) -> None:
+    from auditor.redact import redact
+
+    assert redact(text).startswith(expected)
+    assert redact(redact(text)) == redact(text)
+
+
+def hostile_repository(root: Path, name: str = "rel.yml") -> Path:
+    return build(root, {
+        f"{W}/{name}": (
+            "on: push\njobs:\n"
+            f'  "pub\\n::error::pwned{YAML_NASTY}":\n    runs-on: ubuntu-latest\n'
+            f'    environment: "env\\n::error::pwned{YAML_NASTY}"\n'
+            "    permissions:\n      id-token: write\n    steps:\n"
+            f'      - name: "{YAML_NASTY}"\n        uses: {ACTION_REF}\n'),
+        "pyproject.toml": '[project]\nname = "demo"\n',
+    })
+
+
+def _assert_inert(name: str, output: str) -> None:
+    for char in "\x1b\x07\x08\x00\r\u202e":
+        assert char not in output, f"{name} prints {char!r}"
+    for line in output.splitlines():
+        assert not line.lstrip().startswith("::error::pwned"), f"{name}: {line!r}"
+
+
+def test_human_output_is_inert(tmp_path: Path) -> None:
+    root = hostile_repository(tmp_path)
+    outputs = every_output(root, log=f"ERROR {NASTY}\n::error::pwned\n")
+    for name, output in outputs.items():
+        if name.endswith("json") or name.endswith("sarif"):
+            continue  # escaped by JSON
+        _assert_inert(name, output)
+        if name != "scan github":
+            assert not any(line.lstrip().startswith("::") for line in output.splitlines()), \
+                name
+    assert "\\x1b]0;pwned" in outputs["publishers text"]
+
+
+def test_publishers_toml_is_valid_toml(tmp_path: Path) -> None:
+    import tomllib
+
+    root = hostile_repository(tmp_path)
+    output = run(root, "publishers", ".", "--format", "toml").stdout
+    document = tomllib.loads(output)
+    environment = document["tool"]["pubaudit"]["publishers"][0]["environment"]
+    assert environment.startswith("env\n::error::pwned\x1b")  # escaped, and still the value
+    _assert_inert("publishers toml", output)
+
+
+def test_github_commands_escape_names_and_messages(tmp_path: Path) -> None:
+    root = hostile_repository(tmp_path, "a%0A::error::x,y:z.yml")
+    output = run(root, "scan", ".", "--format", "github").stdout
+    lines = output.splitlines()
+    assert lines and all(line.startswith("::") for line in lines[:-1])
+    assert all("::error::pwned" not in line.split("::", 2)[1] for line in lines[:-1])
+    assert "file=.github/workflows/a%250A%3A%3Aerror%3A%3Ax%2Cy%3Az.yml" in output
+
+
+def test_non_utf8_file_name(tmp_path: Path) -> None:
+    name = os.fsdecode(b"\xff.yml")
+    build(tmp_path, {f"{W}/{name}": PUBLISH})
+    for fmt in SCAN_FORMATS:
+        proc = run(tmp_path, "scan", ".", "--format", fmt)
+        assert proc.returncode in (0, 1), (fmt, proc.stderr)
+        assert "missing-id-token" in proc.stdout or fmt == "markdown"
+        if fmt == "text":
+            assert "\\xff.yml" in proc.stdout
+        if fmt == "sarif":
+            assert "%FF.yml" in proc.stdout
+        if fmt == "json":
+            paths = {f["location"]["path"] for f in json.loads(proc.stdout)["findings"]}
+            assert os.fsencode(f"{W}/{name}") in {os.fsencode(p) for p in paths}
+    for fmt in ("text", "toml", "json"):
+        assert run(tmp_path, "publishers", ".", "--format", fmt).returncode == 0
+
+
+def test_one_line_workflow_output_is_linear(tmp_path: Path) -> None:
+    jobs = ", ".join(f"j{i}: {{runs-on: x, steps: [{{uses: {ACTION_REF}}}]}}"
+                     for i in range(1000))
+    build(tmp_path, {f"{W}/w.yml": f"{{on: push, jobs: {{{jobs}}}}}\n"})
+    size = (tmp_path / W / "w.yml").stat().st_size
+    with time_bound(60):
+        for fmt in SCAN_FORMATS:
+            proc = run(tmp_path, "scan", ".", "--format", fmt)
+            assert "missing-id-token" in proc.stdout or fmt == "markdown"
+            findings = max(proc.stdout.count("missing-id-token"), 1)
+            assert len(proc.stdout) < 20 * size + 20_000 * findings, (fmt, len(proc.stdout))
+    text = run(tmp_path, "scan", ".", "--format", "text").stdout
+    assert "…" in text
+    assert max(len(line) for line in text.splitlines()) < 1000
+
+
+def test_excerpt_clips_around_the_span() -> None:
+    from auditor.formats.excerpt import CONTEXT, clip
+
+    line = "a" * 5000 + "TARGET" + "b" * 5000
+    excerpt = clip(line, [], 5000, 5006)
+    assert excerpt.text[excerpt.start:excerpt.end] == "TARGET"
+    assert excerpt.text.startswith("…") and excerpt.text.endswith("…")
+    assert len(excerpt.text) <= 2 * CONTEXT + 8
+    masked = clip("x\x1by " + TOKEN, [(4, 4 + len(TOKEN), "MASK")], 4, 4 + len(TOKEN))
+    assert masked.text == "x\\x1by MASK"
+    assert masked.text[masked.start:masked.end] == "MASK"
+
+
+@pytest.mark.parametrize("workflow", ["ok.yml\\u0000.yml", "ok\\u202e.yml", "ok\\u001b.yml"])
+def test_publishers_and_scan_agree_on_malformed_declarations(tmp_path: Path,
+                                                             workflow: str) -> None:
+    build(tmp_path, {
+        f"{W}/ok.yml": ("on: push\njobs:\n  publish:\n    runs-on: ubuntu-latest\n"
+                        "    permissions:\n      id-token: write\n    steps:\n"
+                        f"      - uses: {ACTION_REF}\n"),
+        "pyproject.toml": (
+            '[project]\nname = "demo"\n[[tool.pubaudit.publishers]]\nindex = "pypi"\n'
+            'owner = "o"\nrepository = "r"\n'
+            f'workflow = "{workflow}"\n'),
+    })
+    scan_json = json.loads(run(tmp_path, "scan", ".", "--format", "json").stdout)
+    assert json_findings(scan_json, "publisher-malformed")
+    listed = json.loads(run(tmp_path, "publishers", ".", "--format", "json").stdout)
+    assert [p["status"] for p in listed["publishers"]] == ["malformed"]
+    text = run(tmp_path, "publishers", ".").stdout
+    assert "is malformed" in text
+    assert not any(line.endswith(" matches") for line in text.splitlines())

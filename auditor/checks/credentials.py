@@ -8,16 +8,12 @@ from collections.abc import Iterator
 from auditor.facts import Context
 from auditor.findings import Problem
 from auditor.publish import PublishStep
+from auditor.redact import describe_token, plausible_pypi_token, pypi_token_res
 from auditor.source import Anchor, SourceFile
 
 _TP_METHODS = frozenset({"gh-action-pypi-publish", "twine", "uv", "pdm", "maturin"})
 _NO_TP_METHODS = frozenset({"poetry", "flit", "hatch", "other"})
 
-_TOKEN_RES = (
-    re.compile(r"pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}"),
-    re.compile(r"pypi-AgENdGVzdC5weXBpLm9yZw[A-Za-z0-9_-]{50,}"),
-    re.compile(r"pypi-[A-Za-z0-9_-]{85,}"),
-)
 _PEM_RE = re.compile(r"-----BEGIN ((?:RSA |EC |DSA |OPENSSH |ENCRYPTED )?PRIVATE KEY)-----"
                      r"(.*?)-----END \1-----", re.S)
 _URL_RE = re.compile(r"\b([a-z][a-z0-9+.-]*)://([^\s/@'\":]+):([^\s/@'\"]+)@([^\s/'\"]+)"
@@ -118,31 +114,20 @@ def no_trusted_publishing_support(ctx: Context) -> Iterator[Problem]:
             "job with `id-token: write`, then revoke the token.")
 
 
-def _redact(token: str) -> str:
-    return f"{token[:12]}…{len(token)} characters"
-
-
-def _plausible_token(text: str) -> bool:
-    """A token body is base64url of a macaroon: mostly letters and digits. PyPI's generic
-    pattern alone also matches `pypi-` followed by a rule of dashes or underscores."""
-    body = text[5:]
-    return sum(c.isalnum() for c in body) >= 0.8 * len(body)
-
-
 def hardcoded_token(ctx: Context) -> Iterator[Problem]:
     for source in ctx.repo.secret_candidates:
         if "pypi-" not in source.text:
             continue
         seen: set[int] = set()
-        for pattern in _TOKEN_RES:
+        for pattern in pypi_token_res():
             for match in pattern.finditer(source.text):
-                if match.start() in seen or not _plausible_token(match.group()):
+                if match.start() in seen or not plausible_pypi_token(match.group()):
                     continue
                 seen.add(match.start())
                 index = "TestPyPI" if "AgENdGVzdC5weXBpLm9yZw" in match.group() else "PyPI"
                 yield Problem(
                     _text_anchor(source, match.start(), match.end(), "token"),
-                    f"A {index} API token ({_redact(match.group())}) is committed in "
+                    f"A {index} API token ({describe_token(match.group())}) is committed in "
                     f"`{source.path}`: anyone who can read the repository or its history can "
                     f"upload as you. Revoke it on {index} now, remove it from the file (and the "
                     "history), and publish with trusted publishing or a secret.")

@@ -3,7 +3,10 @@
 One ``::error``/``::warning``/``::notice`` line per unsuppressed finding, on stdout, starting
 at column 1. GitHub decodes ``%25``, ``%0D`` and ``%0A`` in the message, and additionally
 ``%3A`` and ``%2C`` in property values, so everything we print is escaped that way: a
-message or a workflow file name cannot end the command early or start a second one.
+message or a workflow file name cannot end the command early or start a second one. Text
+from the repository is made inert first (``auditor.inert``): its own line breaks and
+control characters are shown as ``\\x1b``; line breaks in a message become ``%0A`` (a
+multi-line annotation), and in a file name ``\\n``.
 
 Paths are relative to the repository root, which is what GitHub attaches annotations to:
 ``pubaudit scan subdir`` reports ``subdir/.github/workflows/x.yml``, not the path relative
@@ -24,6 +27,7 @@ from auditor.catalogue import SEVERITIES
 from auditor.engine import Report
 from auditor.findings import Finding
 from auditor.formats.locations import repository_path, repository_prefix, utf16_span
+from auditor.inert import inert
 
 COMMANDS = {"high": "error", "medium": "warning", "low": "notice", "info": "notice"}
 RENDERED_PER_KIND = 10
@@ -48,10 +52,11 @@ def command(kind: str, properties: dict[str, str | int], message: str) -> str:
 
 
 def _message(finding: Finding, prefix: str) -> str:
-    lines = [finding.message]
+    lines = [inert(finding.message, keep_breaks=True)]
     for label, location in finding.related:
-        path = repository_path(prefix, location.path)
-        lines.append(f"{label}: {path}:{location.line}:{location.column}")
+        path = inert(repository_path(prefix, location.path))
+        lines.append(f"{inert(label, keep_breaks=True)}: {path}:{location.line}:"
+                     f"{location.column}")
     lines.append(f"{finding.rule} ({finding.severity}): {finding.help_uri}")
     return "\n".join(lines)
 
@@ -59,7 +64,7 @@ def _message(finding: Finding, prefix: str) -> str:
 def annotation(report: Report, finding: Finding, prefix: str) -> str:
     line, column, end_line, end_column = utf16_span(report, finding.location)
     properties: dict[str, str | int] = {
-        "file": repository_path(prefix, finding.location.path), "line": line,
+        "file": inert(repository_path(prefix, finding.location.path)), "line": line,
         "endLine": end_line}
     if end_line == line:
         properties["col"] = column

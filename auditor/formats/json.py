@@ -8,6 +8,7 @@ from auditor import __version__
 from auditor.catalogue import SEVERITIES
 from auditor.engine import Report
 from auditor.findings import Finding
+from auditor.inert import surrogate_safe
 
 SCHEMA_VERSION = 1
 
@@ -44,9 +45,9 @@ def render(report: Report) -> str:
         "tool": {"name": "pubaudit", "version": __version__},
         "root": report.display_root,
         "findings": [_finding(f) for f in report.findings],
-        "publish_jobs": [e.as_dict() for e in report.inventory],
+        "publish_jobs": report.publish_jobs(),
         "summary": {"files": report.files, "findings": len(active),
                     "suppressed": len(report.findings) - len(active),
                     "by_severity": by_severity},
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return surrogate_safe(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"

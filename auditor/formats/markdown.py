@@ -22,6 +22,7 @@ from auditor.catalogue import SEVERITIES
 from auditor.engine import Report
 from auditor.findings import Finding
 from auditor.formats.locations import repository_path, repository_prefix
+from auditor.inert import inert, no_commands
 
 SUMMARY_LIMIT = 1024 * 1024
 """GitHub's limit for one step's summary, in bytes."""
@@ -36,7 +37,7 @@ _ESCAPED = re.compile(r"([\\`*_\[\]<>|~#!&])")
 
 def code(text: str) -> str:
     """``text`` as one inline code span that survives a table cell."""
-    text = text.replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+    text = inert(text.replace("\r\n", " ").replace("\n", " ").replace("\r", " "))
     if not text.strip():
         return "—"
     longest = max((len(run) for run in _BACKTICKS.findall(text)), default=0)
@@ -52,8 +53,8 @@ def code(text: str) -> str:
 def plain(text: str) -> str:
     """``text`` as literal Markdown in a table cell: punctuation escaped, newlines as
     ``<br>``."""
-    escaped = _ESCAPED.sub(r"\\\1", text)
-    return "<br>".join(escaped.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "<br>".join(_ESCAPED.sub(r"\\\1", inert(line)) for line in lines)
 
 
 def cell(text: str) -> str:
@@ -162,7 +163,7 @@ def render(report: Report) -> str:
             out += [f"*{len(rows) - shown} more findings not shown: GitHub limits a step "
                     "summary to 1 MiB. `pubaudit scan --format json` or the SARIF upload "
                     "lists them all.*", ""]
-    entries = [entry.as_dict() for entry in report.inventory]
+    entries = report.publish_jobs()
     if entries:
         header = list(dict.fromkeys(key for entry in entries for key in entry))
         rows = [[_field(key, entry.get(key), prefix) for key in header] for entry in entries]
@@ -174,4 +175,4 @@ def render(report: Report) -> str:
                     "limit); `pubaudit scan --format json` lists them all.*", ""]
     else:
         out += ["No publish jobs found.", ""]
-    return "\n".join(out)
+    return no_commands("\n".join(out))

@@ -24,6 +24,7 @@ The output is deterministic: no timestamps, sorted rules and results, stable JSO
 from __future__ import annotations
 
 import json
+import os
 import re
 import stat
 from pathlib import Path
@@ -42,6 +43,8 @@ from auditor.formats.locations import (
     source_line,
     utf16_span,
 )
+from auditor.inert import surrogate_safe
+from auditor.redact import redact
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = DOCS_BASE.removesuffix("rules/")
@@ -118,7 +121,8 @@ class _Artifacts:
         full = repository_path(self.prefix, path)
         if Path(full).is_absolute():
             return {"uri": Path(full).as_uri()}
-        return {"uri": quote(full, safe="/"), "uriBaseId": "%SRCROOT%"}
+        # From the bytes: a file name that is not UTF-8 is percent-encoded as it is on disk.
+        return {"uri": quote(os.fsencode(full), safe="/"), "uriBaseId": "%SRCROOT%"}
 
     def line_hash(self, path: str, line: int) -> str | None:
         if path not in self._hashes:
@@ -165,7 +169,7 @@ def _suppression(report: Report, finding: Finding) -> dict[str, str]:
         for number in (location.line, location.end_line):
             match = _IGNORE_REASON.search(source_line(report, location.path, number) or "")
             if match and match.group(1).strip():
-                suppression["justification"] = match.group(1).strip()
+                suppression["justification"] = redact(match.group(1).strip())
                 return suppression
     return suppression
 
@@ -259,4 +263,4 @@ def document(report: Report) -> dict[str, Any]:
 
 
 def render(report: Report) -> str:
-    return json.dumps(document(report), indent=2, ensure_ascii=False) + "\n"
+    return surrogate_safe(json.dumps(document(report), indent=2, ensure_ascii=False)) + "\n"

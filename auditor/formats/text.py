@@ -2,6 +2,8 @@
 
 Colour only when asked for (``color=True``, decided by the CLI from the terminal,
 ``--no-color``, ``NO_COLOR`` and ``FORCE_COLOR``); plain ANSI codes, no rich import.
+Everything from the repository is printed inert (``auditor.inert``) and source lines come
+redacted and clipped from ``formats/excerpt.py``.
 """
 
 from __future__ import annotations
@@ -11,49 +13,54 @@ import textwrap
 from auditor.catalogue import SEVERITIES
 from auditor.engine import Report
 from auditor.findings import Finding, Location
+from auditor.formats.excerpt import Excerpts
+from auditor.inert import inert, no_commands
 
 _COLORS = {"high": "\033[1;31m", "medium": "\033[33m", "low": "\033[36m", "info": "\033[2m"}
 _BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"
 
 
-def _snippet(report: Report, location: Location, indent: str, color: bool) -> list[str]:
-    source = report.sources.get(location.path)
-    if source is None or not 0 < location.line <= len(source.lines):
-        return []
-    line = source.lines[location.line - 1].replace("\t", " ")
+def _snippet(excerpts: Excerpts, location: Location, indent: str, color: bool) -> list[str]:
     start = max(location.column - 1, 0)
-    end = location.end_column - 1 if location.end_line == location.line else len(line)
-    width = max(end - start, 1)
+    end = location.end_column - 1 if location.end_line == location.line else -1
+    excerpt = excerpts.line(location.path, location.line, start,
+                            end if end >= 0 else 1 << 62)
+    if excerpt is None:
+        return []
     number = f"{location.line:>4} | "
-    caret = " " * (len(number) + start) + "^" * min(width, max(len(line) - start, 1))
+    width = max(excerpt.end - excerpt.start, 1)
+    caret = " " * (len(number) + excerpt.start) + "^" * min(
+        width, max(len(excerpt.text) - excerpt.start, 1))
     if color:
         caret = f"{_BOLD}{caret}{_RESET}"
-    return [f"{indent}{number}{line}", f"{indent}{caret}"]
+    return [f"{indent}{number}{excerpt.text}", f"{indent}{caret}"]
 
 
-def _block(report: Report, finding: Finding, color: bool) -> list[str]:
+def _block(excerpts: Excerpts, finding: Finding, color: bool) -> list[str]:
     loc = finding.location
     severity = finding.severity
     if color:
         severity = f"{_COLORS[severity]}{severity}{_RESET}"
-    head = f"{loc.path}:{loc.line}:{loc.column}  {severity}  {finding.rule}"
+    head = f"{inert(loc.path)}:{loc.line}:{loc.column}  {severity}  {finding.rule}"
     lines = [head]
-    lines += textwrap.wrap(finding.message, 96, initial_indent="  ", subsequent_indent="  ",
-                           break_on_hyphens=False, break_long_words=False)
-    lines += _snippet(report, loc, "  ", color)
+    lines += textwrap.wrap(inert(finding.message), 96, initial_indent="  ",
+                           subsequent_indent="  ", break_on_hyphens=False,
+                           break_long_words=False)
+    lines += _snippet(excerpts, loc, "  ", color)
     for label, related in finding.related:
-        where = f"{related.path}:{related.line}:{related.column}"
-        lines.append(f"  = {label}: {where}")
-        lines += _snippet(report, related, "    ", color)
+        where = f"{inert(related.path)}:{related.line}:{related.column}"
+        lines.append(f"  = {inert(label)}: {where}")
+        lines += _snippet(excerpts, related, "    ", color)
     return lines
 
 
 def render(report: Report, color: bool = False, quiet: bool = False) -> str:
     out: list[str] = []
     active = report.active
+    excerpts = Excerpts(report.sources)
     if not quiet:
         for finding in active:
-            out += _block(report, finding, color)
+            out += _block(excerpts, finding, color)
             out.append("")
     counts = [f"{n} {s}" for s in reversed(SEVERITIES)
               if (n := sum(1 for f in active if f.severity == s))]
@@ -65,4 +72,4 @@ def render(report: Report, color: bool = False, quiet: bool = False) -> str:
     if suppressed:
         summary += f"; {suppressed} suppressed"
     out.append(f"{_BOLD}{summary}{_RESET}" if color else summary)
-    return "\n".join(out) + "\n"
+    return no_commands("\n".join(out) + "\n")

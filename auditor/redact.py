@@ -1,0 +1,130 @@
+"""Mask secrets in everything pubaudit prints: one recogniser, used by rules and output.
+
+pubaudit reads repositories that sometimes hold live credentials, and its reports land in
+CI logs, pull-request comments and code-scanning uploads that more people read than the
+repository. So a token found by ``hardcoded-token`` must not be copied into the report by
+the source excerpt that shows where it is. The same patterns that find PyPI tokens for the
+rule mask them here (``PYPI_TOKEN_RES``), together with other registries' token shapes,
+passwords in URL user-info and the bodies of PEM private keys. Each mask keeps a short
+prefix, so a reader can still tell which token it was.
+
+The regular expressions are compiled on first use: most runs print nothing with a secret,
+and ``pubaudit --version`` should not pay for them.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+_PYPI_PATTERNS = (
+    r"pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}",  # a pypi.org macaroon
+    r"pypi-AgENdGVzdC5weXBpLm9yZw[A-Za-z0-9_-]{50,}",  # a test.pypi.org macaroon
+    r"pypi-[A-Za-z0-9_-]{85,}",
+)
+_OTHER_TOKENS = (
+    r"github_pat_[A-Za-z0-9_]{22,}",
+    r"gh[pousr]_[A-Za-z0-9]{30,}",
+    r"glpat-[A-Za-z0-9_-]{20,}",
+    r"npm_[A-Za-z0-9]{30,}",
+    r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b",
+)
+_TOKEN_PREFIX = re.compile(r"github_pat_|gh[pousr]_|glpat-|npm_|AKIA|ASIA|pypi-")
+_KEEP = 4  # characters kept after a token's type prefix
+_BODY_LIMIT = 64 * 1024  # a PEM body without an END line is masked up to this far
+
+
+@cache
+def pypi_token_res() -> tuple[re.Pattern[str], ...]:
+    """The PyPI and TestPyPI token patterns, most specific first (``hardcoded-token``)."""
+    return tuple(re.compile(pattern) for pattern in _PYPI_PATTERNS)
+
+
+def plausible_pypi_token(text: str) -> bool:
+    """A token body is base64url of a macaroon: mostly letters and digits. The generic
+    pattern alone also matches ``pypi-`` followed by a rule of dashes or underscores."""
+    body = text[5:]
+    return sum(c.isalnum() for c in body) >= 0.8 * len(body)
+
+
+def describe_token(token: str) -> str:
+    """How a message names a token: its first characters and its length."""
+    return f"{token[:12]}…{len(token)} characters"
+
+
+@cache
+def _secret_re() -> re.Pattern[str]:
+    tokens = "|".join((*_PYPI_PATTERNS, *_OTHER_TOKENS))
+    return re.compile(
+        rf"(?P<token>{tokens})"
+        r"|(?P<url>\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s/@:'\"<>]+:)(?P<password>[^\s/@'\"<>]+)@"
+        r"|(?P<armour>-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----)")
+
+
+@cache
+def _pem_end_re() -> re.Pattern[str]:
+    return re.compile(r"-----END [A-Z0-9 ]*PRIVATE KEY-----")
+
+
+def _token_mask(token: str) -> str:
+    if token.startswith("pypi-"):
+        return describe_token(token)
+    prefix = _TOKEN_PREFIX.match(token)
+    keep = (prefix.end() if prefix else 0) + _KEEP
+    return f"{token[:keep]}…"
+
+
+def _body_masks(text: str, start: int, end: int) -> list[tuple[int, int, str]]:
+    """A PEM body masked line by line, so the text keeps its lines (and line numbers)."""
+    out = []
+    for match in re.finditer(r"[^\r\n]+", text[start:end]):
+        piece = match.group()
+        stripped = piece.strip()
+        if stripped:
+            lead = len(piece) - len(piece.lstrip())
+            out.append((start + match.start() + lead,
+                        start + match.start() + lead + len(stripped), "***"))
+    return out
+
+
+def secret_spans(text: str) -> list[tuple[int, int, str]]:
+    """``(start, end, mask)`` of every secret in ``text``, in order and not overlapping."""
+    out: list[tuple[int, int, str]] = []
+    position = 0
+    pattern = _secret_re()
+    while (match := pattern.search(text, position)) is not None:
+        if match.group("token"):
+            out.append((match.start(), match.end(), _token_mask(match.group())))
+            position = match.end()
+        elif match.group("url"):
+            password = match.group("password")
+            if password != "***" and not password.startswith("$"):
+                out.append((match.start("password"), match.end("password"), "***"))
+            position = match.end()
+        else:
+            body = match.end()
+            end = _pem_end_re().search(text, body, body + _BODY_LIMIT)
+            stop = end.start() if end else min(len(text), body + _BODY_LIMIT)
+            out += _body_masks(text, body, stop)
+            position = end.end() if end else stop
+            if position == match.start():
+                position += 1
+    return out
+
+
+def apply(text: str, spans: list[tuple[int, int, str]]) -> str:
+    """``text`` with each span replaced by its mask."""
+    if not spans:
+        return text
+    parts: list[str] = []
+    position = 0
+    for start, end, mask in spans:
+        parts += (text[position:start], mask)
+        position = end
+    parts.append(text[position:])
+    return "".join(parts)
+
+
+def redact(text: str) -> str:
+    """``text`` with every secret masked."""
+    return apply(text, secret_spans(text))
