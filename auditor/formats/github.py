@@ -24,6 +24,7 @@ from auditor.catalogue import SEVERITIES
 from auditor.engine import Report
 from auditor.findings import Finding
 from auditor.formats.locations import repository_path, repository_prefix, utf16_span
+from auditor.formats.text import files_read
 
 COMMANDS = {"high": "error", "medium": "warning", "low": "notice", "info": "notice"}
 RENDERED_PER_KIND = 10
@@ -76,7 +77,7 @@ def _summary(report: Report) -> str:
     text = f"pubaudit: {len(active)} finding{'s' if len(active) != 1 else ''}"
     if counts:
         text += f" ({', '.join(counts)})"
-    text += f" in {report.files} files"
+    text += f"; {files_read(report.files)}"
     suppressed = len(report.findings) - len(active)
     if suppressed:
         text += f"; {suppressed} suppressed"

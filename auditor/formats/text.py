@@ -11,6 +11,7 @@ import textwrap
 from auditor.catalogue import SEVERITIES
 from auditor.engine import Report
 from auditor.findings import Finding, Location
+from auditor.formats.locations import display_path
 
 _COLORS = {"high": "\033[1;31m", "medium": "\033[33m", "low": "\033[36m", "info": "\033[2m"}
 _BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"
@@ -36,33 +37,48 @@ def _block(report: Report, finding: Finding, color: bool) -> list[str]:
     severity = finding.severity
     if color:
         severity = f"{_COLORS[severity]}{severity}{_RESET}"
-    head = f"{loc.path}:{loc.line}:{loc.column}  {severity}  {finding.rule}"
+    head = f"{display_path(report.root, loc.path)}:{loc.line}:{loc.column}  {severity}  " \
+        f"{finding.rule}"
     lines = [head]
     lines += textwrap.wrap(finding.message, 96, initial_indent="  ", subsequent_indent="  ",
                            break_on_hyphens=False, break_long_words=False)
     lines += _snippet(report, loc, "  ", color)
     for label, related in finding.related:
-        where = f"{related.path}:{related.line}:{related.column}"
+        where = f"{display_path(report.root, related.path)}:{related.line}:{related.column}"
         lines.append(f"  = {label}: {where}")
         lines += _snippet(report, related, "    ", color)
     return lines
 
 
-def render(report: Report, color: bool = False, quiet: bool = False) -> str:
-    out: list[str] = []
+def files_read(count: int) -> str:
+    """``"1 file read"``, ``"3 files read"``: what the scan looked at, not only CI files."""
+    return f"{count} file{'s' if count != 1 else ''} read"
+
+
+def summary(report: Report) -> str:
+    """``8 findings (5 medium, 3 low); 2 files read; 1 publish job[; 1 suppressed]``."""
     active = report.active
-    if not quiet:
-        for finding in active:
-            out += _block(report, finding, color)
-            out.append("")
     counts = [f"{n} {s}" for s in reversed(SEVERITIES)
               if (n := sum(1 for f in active if f.severity == s))]
     suppressed = len(report.findings) - len(active)
-    summary = (f"{len(active)} finding{'s' if len(active) != 1 else ''}"
-               f"{' (' + ', '.join(counts) + ')' if counts else ''} in {report.files} files; "
-               f"{report.publish_job_count} publish job"
-               f"{'s' if report.publish_job_count != 1 else ''}")
+    text = (f"{len(active)} finding{'s' if len(active) != 1 else ''}"
+            f"{' (' + ', '.join(counts) + ')' if counts else ''}; {files_read(report.files)}; "
+            f"{report.publish_job_count} publish job"
+            f"{'s' if report.publish_job_count != 1 else ''}")
     if suppressed:
-        summary += f"; {suppressed} suppressed"
-    out.append(f"{_BOLD}{summary}{_RESET}" if color else summary)
+        text += f"; {suppressed} suppressed"
+    if len(report.parts) > 1:
+        text += f"; {len(report.parts)} repositories"
+    return text
+
+
+def render(report: Report, color: bool = False, quiet: bool = False) -> str:
+    out: list[str] = []
+    if not quiet:
+        for part in report.repositories:  # each finding's snippet from its own repository
+            for finding in part.active:
+                out += _block(part, finding, color)
+                out.append("")
+    line = summary(report)
+    out.append(f"{_BOLD}{line}{_RESET}" if color else line)
     return "\n".join(out) + "\n"
