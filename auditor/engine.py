@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -22,11 +21,10 @@ from auditor.discovery import Repository, find_root, load_repository
 from auditor.facts import Context
 from auditor.findings import Edit, Finding, Fix, Location, Problem
 from auditor.source import Anchor, SourceFile
+from auditor.suppression import suppresses
 
 if TYPE_CHECKING:
     from auditor.inventory import InventoryEntry
-
-_IGNORE_RE = re.compile(r"#\s*pubaudit:\s*ignore\[([^\]]*)\]", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +58,8 @@ class Report:
 
     @property
     def publish_job_count(self) -> int:
+        if self.parts:  # paths are per repository: a/x.yml and b/x.yml are both "x.yml"
+            return sum(part.publish_job_count for part in self.parts)
         return len({(e.path, e.job) for e in self.inventory})
 
     @property
@@ -125,11 +125,8 @@ def _suppressed_inline(finding: Finding, sources: dict[str, SourceFile]) -> bool
         for line_no in {location.line, location.end_line}:
             if not 0 < line_no <= len(source.lines):
                 continue
-            match = _IGNORE_RE.search(source.lines[line_no - 1])
-            if match:
-                names = {n.strip() for n in match.group(1).split(",")}
-                if finding.rule in names or "all" in names:
-                    return True
+            if suppresses(source.lines[line_no - 1], finding.rule):
+                return True
     return False
 
 

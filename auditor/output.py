@@ -34,8 +34,10 @@ def check_target(path: Path) -> None:
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise OutputError(f"{path}: directory {parent} does not exist")
-    if path.exists() and not os.access(path, os.W_OK):
-        raise OutputError(f"{path}: permission denied")
+    # No write bit at all is refused even for root, who could replace the file anyway:
+    # a read-only report is one the user meant to keep.
+    if path.exists() and (not os.access(path, os.W_OK) or not path.stat().st_mode & 0o222):
+        raise OutputError(f"{path}: is read-only")
 
 
 def write_report(path: Path, text: str) -> None:

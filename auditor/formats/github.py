@@ -5,7 +5,10 @@ at column 1. GitHub decodes ``%25``, ``%0D`` and ``%0A`` in the message, and add
 ``%3A`` and ``%2C`` in property values, so everything we print is escaped that way: a
 message or a workflow file name cannot end the command early or start a second one.
 
-Paths are relative to the repository root, which is what GitHub attaches annotations to:
+Paths are relative to the repository root, which is what GitHub attaches annotations to
+(in a workflow that is the workspace, the directory pubaudit runs in, so they are the same
+paths the text format prints); with several scanned directories each finding's path is
+taken from its own one:
 ``pubaudit scan subdir`` reports ``subdir/.github/workflows/x.yml``, not the path relative
 to the scanned directory. The repository root is the nearest directory above the scanned
 root that holds ``.git`` (in a workflow: the checkout); without one, the scanned root.
@@ -85,10 +88,12 @@ def _summary(report: Report) -> str:
 
 
 def render(report: Report) -> str:
-    prefix = repository_prefix(report.root)
-    findings = sorted(report.active, key=lambda f: (-SEVERITIES.index(f.severity), f.sort_key))
+    pairs = [(part, repository_prefix(part.root), finding)
+             for part in report.repositories for finding in part.active]
+    pairs.sort(key=lambda item: (-SEVERITIES.index(item[2].severity), item[1],
+                                 item[2].sort_key))
     per_kind: dict[str, int] = {}
-    for finding in findings:
+    for _, _, finding in pairs:
         kind = COMMANDS.get(finding.severity, "warning")
         per_kind[kind] = per_kind.get(kind, 0) + 1
     out = []
@@ -98,6 +103,6 @@ def render(report: Report) -> str:
         out.append(command("notice", {"title": "pubaudit"}, (
             f"{detail}: GitHub renders only {RENDERED_PER_KIND} annotations of each kind per "
             "step; every finding is listed in this step's log.")))
-    out += [annotation(report, finding, prefix) for finding in findings]
+    out += [annotation(part, finding, prefix) for part, prefix, finding in pairs]
     out.append(_summary(report))
     return "\n".join(out) + "\n"
