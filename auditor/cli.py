@@ -169,7 +169,7 @@ def scan(
         _fail(f"--baseline {baseline}: {exc}")
     except OSError as exc:  # writing a new baseline: a read-only directory, a full disk
         _fail(f"--baseline {baseline}: {exc.strerror or exc}")
-    empty = [part for part in report.repositories if not part.partial and part.files == 0]
+    empty = [part for part in report.repositories if part.nothing_to_audit]
     for part in empty:
         typer.echo(f"pubaudit: nothing to audit in {part.display_root}: no "
                    ".github/workflows/*.yml, .gitlab-ci.yml, action.yml or pyproject.toml",
@@ -271,7 +271,7 @@ def publishers(
     elif format is PublishersFormat.json:
         sys.stdout.write(render_json(regs))
     else:
-        sys.stdout.write(render_text(regs))
+        sys.stdout.write(render_text(regs, root))
 
 
 @app.command()

@@ -54,6 +54,7 @@ class Report:
     fail_on: str = "low"
     baseline_written: Path | None = None
     partial: bool = False  # only given files were read (pre-commit), not a whole tree
+    nothing_to_audit: bool = False  # a whole tree without CI files, pyproject.toml or config
     parts: tuple[Report, ...] = ()  # one report per repository when several were scanned
 
     @property
@@ -241,7 +242,17 @@ def scan(paths: list[Path], options: Options) -> Report:
 
         entries = inventory(ctx)
     return Report(root, display_root, findings, entries, repo.files_scanned, config,
-                  sources, fail_on, baseline_written, partial=files is not None)
+                  sources, fail_on, baseline_written, partial=files is not None,
+                  nothing_to_audit=_nothing_to_audit(repo, config, findings))
+
+
+def _nothing_to_audit(repo: Repository, config: Config, findings: list[Finding]) -> bool:
+    """Whether a whole-tree scan found nothing pubaudit audits: a mistyped path in CI must
+    not pass as a clean repository. Files read only for committed secrets do not count
+    unless they gave a finding."""
+    return not (repo.partial or repo.workflows or repo.actions or repo.pipelines or
+                repo.project is not None or "pyproject.toml" in repo.sources or
+                repo.problems or config.path is not None or findings)
 
 
 def apply_baseline(findings: list[Finding], baseline: Path | None
@@ -294,4 +305,6 @@ def scan_repositories(paths: list[Path], options: Options) -> Report:
                   [e for part in parts for e in part.inventory],
                   sum(part.files for part in parts), Config(errors=errors), {},
                   max((part.fail_on for part in parts), key=SEVERITIES.index),
-                  baseline_written, all(part.partial for part in parts), tuple(parts))
+                  baseline_written, partial=all(part.partial for part in parts),
+                  nothing_to_audit=all(part.nothing_to_audit for part in parts),
+                  parts=tuple(parts))

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 
+from auditor.display import display_path
 from auditor.engine import Report
 from auditor.findings import Finding
-from auditor.formats.locations import display_path
 from auditor.formats.text import summary
 
 # A sentence ends at ". " followed by a capital or a backtick, not inside `a.b` or "e.g. x".

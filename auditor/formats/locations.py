@@ -70,14 +70,3 @@ def utf16_span(report: Report, location: Location) -> tuple[int, int, int, int]:
         end_column = max(end_column, column)
     return line, column, end_line, end_column
 
-
-def display_path(root: Path, path: str) -> str:
-    """A finding's path as a person opens it: relative to the current directory when the
-    file is under it (``fixtures/demo/.github/workflows/release.yml``), else absolute.
-    ``path`` is relative to the scanned ``root``, or already absolute."""
-    target = Path(path) if Path(path).is_absolute() else root.resolve() / path
-    try:
-        relative = target.relative_to(Path.cwd().resolve())
-    except (ValueError, OSError):  # outside the current directory, or it is gone
-        return target.as_posix()
-    return relative.as_posix() if str(relative) != "." else target.name

@@ -9,9 +9,9 @@ from __future__ import annotations
 import textwrap
 
 from auditor.catalogue import SEVERITIES
+from auditor.display import display_path
 from auditor.engine import Report
 from auditor.findings import Finding, Location
-from auditor.formats.locations import display_path
 
 _COLORS = {"high": "\033[1;31m", "medium": "\033[33m", "low": "\033[36m", "info": "\033[2m"}
 _BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"
