@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jsonschema
 import pytest
 from typer.testing import CliRunner
 
@@ -205,6 +206,8 @@ def test_several_repositories(tmp_path: Path) -> None:
     assert {f["root"] for f in document["findings"]} == {str(tmp_path / "bad")}
     assert "unpinned-action" in {f["rule"] for f in document["findings"]}  # its own config
     assert {j["root"] for j in document["publish_jobs"]} == {str(tmp_path / "bad")}
+    schema = json.loads((REPO_ROOT / "auditor" / "schemas" / "report.schema.json").read_text())
+    jsonschema.validate(document, schema)
     code, out, _ = invoke("scan", str(tmp_path / "clean"), str(tmp_path / "bad"), "-f",
                           "sarif")
     runs = json.loads(out)["runs"]
