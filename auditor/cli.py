@@ -12,11 +12,14 @@ import os
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from auditor import __version__
+
+if TYPE_CHECKING:
+    from auditor.engine import Report
 
 EXIT_HELP = """Exit codes: 0 no finding at or above the threshold (--fail-on, default low);
 1 findings at or above it; 2 usage or configuration error; 3 internal error (a bug)."""
@@ -28,6 +31,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
@@ -37,6 +41,7 @@ class Format(StrEnum):
     sarif = "sarif"
     github = "github"
     markdown = "markdown"
+    concise = "concise"
 
 
 class Level(StrEnum):
@@ -60,16 +65,10 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+    version: Annotated[bool, typer.Option("--version", "-V", callback=_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
 ) -> None:
     """Audit PyPI trusted publishing: will publishing work, and is it safe?"""
-
-
-def _rule_list(value: str | None) -> tuple[str, ...] | None:
-    if value is None:
-        return None
-    return tuple(part.strip() for part in value.split(",") if part.strip())
 
 
 def _use_color(no_color: bool, output: Path | None) -> bool:
@@ -88,8 +87,9 @@ def _fail(message: str, code: int = 2) -> NoReturn:
 @app.command()
 def scan(
     paths: Annotated[list[Path] | None, typer.Argument(
-        help="A repository directory (default .), or files of one repository (as pre-commit "
-             "passes them).", show_default=False)] = None,
+        help="Repository directories, each audited as its own repository (default .), or "
+             "files of one repository (as pre-commit passes them).", show_default=False)] =
+    None,
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] =
     Format.text,
     output: Annotated[Path | None, typer.Option("--output", "-o",
@@ -101,10 +101,11 @@ def scan(
     fail_on: Annotated[Level | None, typer.Option(
         help="Exit 1 when a reported finding has this severity or higher (default low).")] =
     None,
-    select: Annotated[str | None, typer.Option(help="Only these rules (comma-separated ids).")]
-    = None,
-    ignore: Annotated[str | None, typer.Option(help="Skip these rules (comma-separated ids).")]
-    = None,
+    select: Annotated[list[str] | None, typer.Option(
+        help="Only these rules: ids, families (pinning), globs (publisher-*) or ALL; "
+             "repeat or separate with commas.")] = None,
+    ignore: Annotated[list[str] | None, typer.Option(
+        help="Skip these rules (as --select); adds to the configuration's ignore.")] = None,
     config: Annotated[Path | None, typer.Option(
         help="Configuration file (default: pubaudit.toml, else [tool.pubaudit] in "
              "pyproject.toml).")] = None,
@@ -117,56 +118,70 @@ def scan(
     quiet: Annotated[bool, typer.Option("--quiet", "-q",
                                         help="Print only the summary line (text format).")] =
     False,
+    statistics: Annotated[bool, typer.Option(
+        "--statistics", help="Print counts per rule instead of the findings (text and "
+                             "concise formats).")] = False,
 ) -> None:
-    """Audit a repository's publishing workflows.
+    """Audit repositories' publishing workflows.
 
-    Exit codes: 0 no finding at or above the threshold; 1 findings at or above it;
-    2 usage or configuration error; 3 internal error.
+    Each directory is audited as its own repository (its own configuration, git remote and
+    declared publishers), all in one report; files given instead are files of one
+    repository, whose root is found upward. Exit codes: 0 no finding at or above the
+    threshold; 1 findings at or above it; 2 usage or configuration error, or nothing to
+    audit in a directory; 3 internal error.
     """
     from auditor.catalogue import load_index
-    from auditor.engine import BaselineError, Options
-    from auditor.engine import scan as run_scan
+    from auditor.engine import BaselineError, Options, scan_repositories
+    from auditor.output import OutputError, check_target, write_report
+    from auditor.selection import expand, split, unknown_message
 
     targets = paths or [Path(".")]
     for target in targets:
         if not target.exists():
             _fail(f"no such file or directory: {target}")
-    if len([t for t in targets if t.is_dir()]) > 1 or (
-            any(t.is_dir() for t in targets) and len(targets) > 1):
-        _fail("give one repository directory, or files of one repository")
     known = load_index()
-    for name, rules in (("--select", _rule_list(select)), ("--ignore", _rule_list(ignore))):
-        for rule in rules or ():
-            if rule not in known and rule != "ALL":
-                _fail(f"{name}: unknown rule {rule!r} (see `pubaudit rules`)")
-    if config is not None and not config.is_file():
-        _fail(f"--config: no such file: {config}")
+    selected = split(select) if select is not None else None
+    ignored = split(ignore or ())
+    for name, rules in (("--select", selected or ()), ("--ignore", ignored)):
+        for rule in rules:
+            if expand(rule, known) is None:
+                _fail(f"{name}: {unknown_message(rule, known)}")
+    _check_config(config)
+    if baseline is not None:
+        if baseline.is_dir():
+            _fail(f"--baseline {baseline}: is a directory")
+        if not baseline.exists() and not (baseline.parent if str(baseline.parent) else
+                                          Path(".")).is_dir():
+            _fail(f"--baseline {baseline}: directory {baseline.parent} does not exist")
+    if output is not None:
+        try:
+            check_target(output)
+        except OutputError as exc:
+            _fail(f"--output {exc}")
     options = Options(
-        select=_rule_list(select), ignore=_rule_list(ignore) or (),
+        select=selected, ignore=ignored,
         min_severity=min_severity.value if min_severity else None,
         min_confidence=min_confidence.value if min_confidence else None,
         fail_on=fail_on.value if fail_on else None, config_file=config, baseline=baseline)
     try:
-        report = run_scan(targets, options)
+        report = scan_repositories(targets, options)
     except BaselineError as exc:
         _fail(f"--baseline {baseline}: {exc}")
-    if format is Format.json:
-        from auditor.formats import json as json_format
-        rendered = json_format.render(report)
-    elif format is Format.sarif:
-        from auditor.formats import sarif
-        rendered = sarif.render(report)
-    elif format is Format.github:
-        from auditor.formats import github
-        rendered = github.render(report)
-    elif format is Format.markdown:
-        from auditor.formats import markdown
-        rendered = markdown.render(report)
-    else:
-        from auditor.formats import text
-        rendered = text.render(report, _use_color(no_color, output), quiet)
+    except OSError as exc:  # writing a new baseline: a read-only directory, a full disk
+        _fail(f"--baseline {baseline}: {exc.strerror or exc}")
+    empty = [part for part in report.repositories if part.nothing_to_audit]
+    for part in empty:
+        typer.echo(f"pubaudit: nothing to audit in {part.display_root}: no "
+                   ".github/workflows/*.yml, .gitlab-ci.yml, action.yml or pyproject.toml",
+                   err=True)
+    if empty:
+        raise typer.Exit(2)
+    rendered = _render(report, format, statistics, _use_color(no_color, output), quiet)
     if output is not None:
-        output.write_text(rendered, encoding="utf-8")
+        try:
+            write_report(output, rendered)
+        except OutputError as exc:
+            _fail(f"--output {exc}")
     else:
         sys.stdout.write(rendered)
     if report.baseline_written is not None:
@@ -177,6 +192,41 @@ def scan(
         raise typer.Exit(2)
     if report.failed and not exit_zero:
         raise typer.Exit(1)
+
+
+def _check_config(config: Path | None) -> None:
+    if config is None:
+        return
+    if config.is_dir():
+        _fail(f"--config {config}: is a directory")
+    if not config.is_file():
+        _fail(f"--config: no such file: {config}")
+
+
+def _render(report: Report, format: Format, statistics: bool, color: bool,
+            quiet: bool) -> str:
+    """The report in the chosen format; ``--statistics`` replaces the findings of the
+    human formats (text, concise) with counts per rule."""
+    if statistics and format in (Format.text, Format.concise):
+        from auditor.formats import statistics as statistics_format
+        return statistics_format.render(report)
+    if format is Format.json:
+        from auditor.formats import json as json_format
+        return json_format.render(report)
+    if format is Format.sarif:
+        from auditor.formats import sarif
+        return sarif.render(report)
+    if format is Format.github:
+        from auditor.formats import github
+        return github.render(report)
+    if format is Format.markdown:
+        from auditor.formats import markdown
+        return markdown.render(report)
+    if format is Format.concise:
+        from auditor.formats import concise
+        return concise.render(report)
+    from auditor.formats import text
+    return text.render(report, color, quiet)
 
 
 class PublishersFormat(StrEnum):
@@ -210,8 +260,7 @@ def publishers(
 
     if not path.exists():
         _fail(f"no such file or directory: {path}")
-    if config is not None and not config.is_file():
-        _fail(f"--config: no such file: {config}")
+    _check_config(config)
     root = path.resolve() if path.is_dir() else find_root(path)
     settings = load_config(root, config)
     if settings.errors:
@@ -225,7 +274,7 @@ def publishers(
     elif format is PublishersFormat.json:
         sys.stdout.write(render_json(regs))
     else:
-        sys.stdout.write(render_text(regs))
+        sys.stdout.write(render_text(regs, root))
 
 
 @app.command()
@@ -242,12 +291,12 @@ def explain(rule: Annotated[str, typer.Argument(help="A rule id, e.g. missing-id
         -> None:
     """Show one rule's documentation."""
     from auditor.catalogue import load_catalogue, render_markdown
+    from auditor.selection import suggestion
 
     catalogue = load_catalogue()
     if rule not in catalogue:
-        close = [r for r in catalogue if rule.split("-")[0] in r][:5]
-        hint = f" (did you mean {', '.join(close)}?)" if close else ""
-        _fail(f"unknown rule {rule!r}{hint}; `pubaudit rules` lists them")
+        _fail(f"unknown rule {rule!r}{suggestion(rule, catalogue)}; `pubaudit rules` lists "
+              "them")
     typer.echo(render_markdown(catalogue[rule]))
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from auditor.catalogue import CONFIDENCES, SEVERITIES, load_index
 from auditor.publishers import Declaration, locate_declarations
+from auditor.selection import expand, suggestion, unknown_message
 from auditor.source import split_lines
 
 TOP_KEYS = ("select", "ignore", "exclude", "min-severity", "min-confidence", "fail-on",
@@ -108,10 +109,10 @@ def parse_config(data: dict[str, object], path: str, text: str, prefix: str) -> 
         assert isinstance(value, list)
         good = []
         for rule in value:
-            if rule in rules or rule == "ALL":
+            if expand(rule, rules) is not None:
                 good.append(rule)
             else:
-                error(f"`{key}` names an unknown rule {rule!r} (see `pubaudit rules`)", key)
+                error(f"`{key}` names an {unknown_message(rule, rules)}", key)
         return tuple(good)
 
     for key in data:
@@ -147,7 +148,8 @@ def parse_config(data: dict[str, object], path: str, text: str, prefix: str) -> 
         rules_table = {}
     for rule_id, table in rules_table.items():
         if rule_id not in rules:
-            error(f"`rules.{rule_id}`: unknown rule id", "rules", rule_id)
+            error(f"`rules.{rule_id}`: unknown rule id{suggestion(rule_id, rules)}", "rules",
+                  rule_id)
             continue
         if not isinstance(table, dict):
             error(f"`rules.{rule_id}` must be a table", "rules", rule_id)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -25,11 +24,10 @@ from auditor.facts import Context
 from auditor.findings import Edit, Finding, Fix, Location, Problem
 from auditor.redact import redact
 from auditor.source import Anchor, SourceFile
+from auditor.suppression import suppresses
 
 if TYPE_CHECKING:
     from auditor.inventory import InventoryEntry
-
-_IGNORE_RE = re.compile(r"#\s*pubaudit:\s*ignore\[([^\]]*)\]", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,9 +56,14 @@ class Report:
     sources: dict[str, SourceFile] = field(default_factory=dict)
     fail_on: str = "low"
     baseline_written: Path | None = None
+    partial: bool = False  # only given files were read (pre-commit), not a whole tree
+    nothing_to_audit: bool = False  # a whole tree without CI files, pyproject.toml or config
+    parts: tuple[Report, ...] = ()  # one report per repository when several were scanned
 
     @property
     def publish_job_count(self) -> int:
+        if self.parts:  # paths are per repository: a/x.yml and b/x.yml are both "x.yml"
+            return sum(part.publish_job_count for part in self.parts)
         return len({(e.path, e.job) for e in self.inventory})
 
     def publish_jobs(self) -> list[dict[str, object]]:
@@ -74,7 +77,14 @@ class Report:
         return [f for f in self.findings if not f.suppressed]
 
     @property
+    def repositories(self) -> tuple[Report, ...]:
+        """The per-repository reports: ``parts``, or this report when it covers one."""
+        return self.parts or (self,)
+
+    @property
     def failed(self) -> bool:
+        if self.parts:  # each repository has its own configured threshold
+            return any(part.failed for part in self.parts)
         threshold = SEVERITIES.index(self.fail_on)
         return any(SEVERITIES.index(f.severity) >= threshold for f in self.active)
 
@@ -137,11 +147,8 @@ def _suppressed_inline(finding: Finding, sources: dict[str, SourceFile]) -> bool
         for line_no in {location.line, location.end_line}:
             if not 0 < line_no <= len(source.lines):
                 continue
-            match = _IGNORE_RE.search(source.lines[line_no - 1])
-            if match:
-                names = {n.strip() for n in match.group(1).split(",")}
-                if finding.rule in names or "all" in names:
-                    return True
+            if suppresses(source.lines[line_no - 1], finding.rule):
+                return True
     return False
 
 
@@ -156,20 +163,15 @@ def _fix(problem: Problem, sources: dict[str, SourceFile]) -> Fix | None:
 
 
 def enabled_rules(config: Config, options: Options) -> list[RuleSummary]:
+    """The rules this scan runs: ``--select`` replaces the configuration's ``select``,
+    ``--ignore`` adds to its ``ignore``; selectors as :mod:`auditor.selection` reads them."""
+    from auditor.selection import enabled
+
     catalogue = load_index()
     select = options.select if options.select is not None else config.select
-    ignore = set(config.ignore) | set(options.ignore)
-    rules = []
-    for rule in catalogue.values():
-        if rule.id == "invalid-config" and config.errors:
-            rules.append(rule)  # a broken configuration is never selected away
-            continue
-        if select is not None and "ALL" not in select and rule.id not in select:
-            continue
-        if rule.id in ignore:
-            continue
-        rules.append(rule)
-    return rules
+    chosen = enabled(catalogue, select, (*config.ignore, *options.ignore))
+    return [rule for rule in catalogue.values()
+            if rule.id in chosen or (rule.id == "invalid-config" and config.errors)]
 
 
 class BaselineError(Exception):
@@ -253,18 +255,7 @@ def scan(paths: list[Path], options: Options) -> Report:
                 and CONFIDENCES.index(f.confidence) >= CONFIDENCES.index(min_conf)]
     findings = [replace(f, suppressed=True, suppression="inSource")
                 if _suppressed_inline(f, sources) else f for f in findings]
-    baseline_written = None
-    if options.baseline is not None:
-        if options.baseline.exists():
-            accepted = read_baseline(options.baseline)
-            findings = [replace(f, suppressed=True, suppression="external")
-                        if not f.suppressed and f.fingerprint in accepted else f
-                        for f in findings]
-        else:
-            write_baseline(options.baseline, (f for f in findings if not f.suppressed))
-            baseline_written = options.baseline
-            findings = [replace(f, suppressed=True, suppression="external")
-                        if not f.suppressed else f for f in findings]
+    findings, baseline_written = apply_baseline(findings, options.baseline)
     findings.sort(key=lambda f: f.sort_key)
     fail_on = options.fail_on or config.fail_on or "low"
     fail_on = max(fail_on, min_sev, key=SEVERITIES.index)
@@ -274,4 +265,69 @@ def scan(paths: list[Path], options: Options) -> Report:
 
         entries = inventory(ctx)
     return Report(root, display_root, findings, entries, repo.files_scanned, config,
-                  sources, fail_on, baseline_written)
+                  sources, fail_on, baseline_written, partial=files is not None,
+                  nothing_to_audit=_nothing_to_audit(repo, config, findings))
+
+
+def _nothing_to_audit(repo: Repository, config: Config, findings: list[Finding]) -> bool:
+    """Whether a whole-tree scan found nothing pubaudit audits: a mistyped path in CI must
+    not pass as a clean repository. Files read only for committed secrets do not count
+    unless they gave a finding."""
+    return not (repo.partial or repo.workflows or repo.actions or repo.pipelines or
+                repo.project is not None or "pyproject.toml" in repo.sources or
+                repo.problems or config.path is not None or findings)
+
+
+def apply_baseline(findings: list[Finding], baseline: Path | None
+                   ) -> tuple[list[Finding], Path | None]:
+    """Mark findings the baseline accepts as suppressed (``external``); when the baseline
+    file does not exist, write it from the unsuppressed findings and accept them all."""
+    if baseline is None:
+        return findings, None
+    if baseline.exists():
+        accepted = read_baseline(baseline)
+        return [replace(f, suppressed=True, suppression="external")
+                if not f.suppressed and f.fingerprint in accepted else f
+                for f in findings], None
+    write_baseline(baseline, (f for f in findings if not f.suppressed))
+    return [replace(f, suppressed=True, suppression="external")
+            if not f.suppressed else f for f in findings], baseline
+
+
+def repository_targets(paths: list[Path]) -> list[list[Path]]:
+    """How the command line's paths split into repositories: each directory is one; the
+    files given alongside (as pre-commit passes them) are files of one repository."""
+    directories = [[p] for p in paths if p.is_dir()]
+    files = [p for p in paths if not p.is_dir()]
+    return directories + ([files] if files else []) or [[Path(".")]]
+
+
+def scan_repositories(paths: list[Path], options: Options) -> Report:
+    """Audit each repository the paths name and report them together. One repository gives
+    the same report as :func:`scan`; several give a report whose ``parts`` hold one report
+    per repository (own root, configuration and publishers) and whose findings are all of
+    theirs. The baseline is read or written once, over every repository's findings."""
+    targets = repository_targets(paths)
+    if len(targets) == 1:
+        return scan(targets[0], options)
+    parts = [scan(target, replace(options, baseline=None)) for target in targets]
+    baseline_written = None
+    if options.baseline is not None:
+        every = [f for part in parts for f in part.findings]
+        if options.baseline.exists():
+            accepted = read_baseline(options.baseline)
+        else:
+            write_baseline(options.baseline, (f for f in every if not f.suppressed))
+            accepted, baseline_written = {f.fingerprint for f in every}, options.baseline
+        parts = [replace(part, findings=[
+            replace(f, suppressed=True, suppression="external")
+            if not f.suppressed and f.fingerprint in accepted else f for f in part.findings])
+            for part in parts]
+    errors = tuple(e for part in parts for e in part.config.errors)
+    return Report(Path.cwd(), ".", [f for part in parts for f in part.findings],
+                  [e for part in parts for e in part.inventory],
+                  sum(part.files for part in parts), Config(errors=errors), {},
+                  max((part.fail_on for part in parts), key=SEVERITIES.index),
+                  baseline_written, partial=all(part.partial for part in parts),
+                  nothing_to_audit=all(part.nothing_to_audit for part in parts),
+                  parts=tuple(parts))

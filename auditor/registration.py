@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 from auditor.facts import Context
 from auditor.inert import inert, no_commands, surrogate_safe, toml_string
@@ -85,14 +86,21 @@ def _status_line(reg: Registration) -> str:
     return f"declared: {name} differs: {fields}"
 
 
-def render_text(regs: list[Registration]) -> str:
+def render_text(regs: list[Registration], root: Path | None = None) -> str:
+    """The registrations for people; with ``root``, workflow paths open from the current
+    directory (as ``pubaudit scan`` prints them)."""
+    from auditor.display import display_path
+
+    def shown(path: str) -> str:
+        return display_path(root, path) if root is not None else path
+
     if not regs:
         return ("No job uploads to PyPI or TestPyPI in this repository, so there is no "
                 "trusted publisher to register.\n")
     out: list[str] = []
     for reg in regs:
         exp = reg.expected
-        jobs = ", ".join(f"{e.path} job `{e.job}`" for e in reg.jobs)
+        jobs = ", ".join(f"{shown(e.path)} job `{e.job}`" for e in reg.jobs)
         out.append(f"{INDEX_NAMES[exp.index]} ({INDEX_HOSTS[exp.index]}) <- {jobs} "
                    f"[{exp.method}]")
         for line in registration_lines(exp, reg.project):

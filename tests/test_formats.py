@@ -374,7 +374,7 @@ def test_annotation_overflow_notice_comes_first(tmp_path: Path) -> None:
     kind, _, text = _parse_command(lines[0])
     assert kind == "notice" and "12 errors" in text
     assert sum(1 for line in lines if line.startswith("::error ")) == 12
-    assert lines[-1] == "pubaudit: 12 findings (12 high) in 1 files"
+    assert lines[-1] == "pubaudit: 12 findings (12 high); 1 file read"
 
 
 def test_github_format_of_a_real_scan_stays_in_command_syntax() -> None:

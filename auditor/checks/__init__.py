@@ -81,6 +81,7 @@ REGISTRY: dict[str, str] = {
     "invalid-yaml": "inputs.invalid_yaml",
     "invalid-workflow": "inputs.invalid_workflow",
     "invalid-config": "inputs.invalid_config",
+    "unknown-suppression": "inputs.unknown_suppression",
 }
 
 

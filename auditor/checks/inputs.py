@@ -42,3 +42,24 @@ def invalid_config(ctx: Context) -> Iterator[Problem]:
                              span=(line, column, line, column)),
                       f"{error.message}. pubaudit stops with exit code 2 until the "
                       "configuration is fixed.")
+
+
+def unknown_suppression(ctx: Context) -> Iterator[Problem]:
+    """Inline ignores naming no rule: they suppress nothing while looking as if they did."""
+    from auditor.catalogue import load_index
+    from auditor.selection import suggestion
+    from auditor.suppression import EVERY_RULE, ignored_names
+
+    known = load_index()
+    for path, source in sorted(ctx.repo.sources.items()):
+        for number, line in enumerate(source.lines):
+            if "pubaudit" not in line:
+                continue
+            for ignored in ignored_names(line):
+                if ignored.name in known or ignored.name.lower() == EVERY_RULE:
+                    continue
+                anchor = Anchor(path, ("suppression", number, ignored.name),
+                                span=(number, ignored.column, number, ignored.end_column))
+                yield Problem(anchor, f"`pubaudit: ignore[{ignored.name}]` names no rule, so "
+                              f"it suppresses nothing{suggestion(ignored.name, known)}. "
+                              "`pubaudit rules` lists the rule ids.")

@@ -8,7 +8,10 @@ from the repository is made inert first (``auditor.inert``): its own line breaks
 control characters are shown as ``\\x1b``; line breaks in a message become ``%0A`` (a
 multi-line annotation), and in a file name ``\\n``.
 
-Paths are relative to the repository root, which is what GitHub attaches annotations to:
+Paths are relative to the repository root, which is what GitHub attaches annotations to
+(in a workflow that is the workspace, the directory pubaudit runs in, so they are the same
+paths the text format prints); with several scanned directories each finding's path is
+taken from its own one:
 ``pubaudit scan subdir`` reports ``subdir/.github/workflows/x.yml``, not the path relative
 to the scanned directory. The repository root is the nearest directory above the scanned
 root that holds ``.git`` (in a workflow: the checkout); without one, the scanned root.
@@ -27,6 +30,7 @@ from auditor.catalogue import SEVERITIES
 from auditor.engine import Report
 from auditor.findings import Finding
 from auditor.formats.locations import repository_path, repository_prefix, utf16_span
+from auditor.formats.text import files_read
 from auditor.inert import inert
 
 COMMANDS = {"high": "error", "medium": "warning", "low": "notice", "info": "notice"}
@@ -81,7 +85,7 @@ def _summary(report: Report) -> str:
     text = f"pubaudit: {len(active)} finding{'s' if len(active) != 1 else ''}"
     if counts:
         text += f" ({', '.join(counts)})"
-    text += f" in {report.files} files"
+    text += f"; {files_read(report.files)}"
     suppressed = len(report.findings) - len(active)
     if suppressed:
         text += f"; {suppressed} suppressed"
@@ -89,10 +93,12 @@ def _summary(report: Report) -> str:
 
 
 def render(report: Report) -> str:
-    prefix = repository_prefix(report.root)
-    findings = sorted(report.active, key=lambda f: (-SEVERITIES.index(f.severity), f.sort_key))
+    pairs = [(part, repository_prefix(part.root), finding)
+             for part in report.repositories for finding in part.active]
+    pairs.sort(key=lambda item: (-SEVERITIES.index(item[2].severity), item[1],
+                                 item[2].sort_key))
     per_kind: dict[str, int] = {}
-    for finding in findings:
+    for _, _, finding in pairs:
         kind = COMMANDS.get(finding.severity, "warning")
         per_kind[kind] = per_kind.get(kind, 0) + 1
     out = []
@@ -102,6 +108,6 @@ def render(report: Report) -> str:
         out.append(command("notice", {"title": "pubaudit"}, (
             f"{detail}: GitHub renders only {RENDERED_PER_KIND} annotations of each kind per "
             "step; every finding is listed in this step's log.")))
-    out += [annotation(report, finding, prefix) for finding in findings]
+    out += [annotation(part, finding, prefix) for part, prefix, finding in pairs]
     out.append(_summary(report))
     return "\n".join(out) + "\n"

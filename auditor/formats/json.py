@@ -1,4 +1,8 @@
-"""``--format json``: the stable contract of SPEC §5 (schema: ``schemas/report.schema.json``)."""
+"""``--format json``: the stable contract of SPEC §5 (schema: ``schemas/report.schema.json``).
+
+A scan of several repositories lists them in ``roots``; every finding and publish job then
+carries the ``root`` its paths are relative to, and the top-level ``root`` is ``.``, the
+directory pubaudit ran in."""
 
 from __future__ import annotations
 
@@ -40,12 +44,23 @@ def render(report: Report) -> str:
     active = report.active
     by_severity = {s: n for s in reversed(SEVERITIES)
                    if (n := sum(1 for f in active if f.severity == s))}
-    document = {
+    several = len(report.parts) > 1
+    findings: list[dict[str, object]] = []
+    jobs: list[dict[str, object]] = []
+    for part in report.repositories:  # with several repositories each item names its own
+        own = {"root": part.display_root} if several else {}
+        findings += [_finding(f) | own for f in part.findings]
+        jobs += [entry | own for entry in part.publish_jobs()]
+    document: dict[str, object] = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "pubaudit", "version": __version__},
         "root": report.display_root,
-        "findings": [_finding(f) for f in report.findings],
-        "publish_jobs": report.publish_jobs(),
+    }
+    if several:
+        document["roots"] = [part.display_root for part in report.parts]
+    document |= {
+        "findings": findings,
+        "publish_jobs": jobs,
         "summary": {"files": report.files, "findings": len(active),
                     "suppressed": len(report.findings) - len(active),
                     "by_severity": by_severity},

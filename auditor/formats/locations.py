@@ -71,3 +71,4 @@ def utf16_span(report: Report, location: Location) -> tuple[int, int, int, int]:
     if end_line == line:
         end_column = max(end_column, column)
     return line, column, end_line, end_column
+

@@ -133,14 +133,14 @@ def _counts(findings: list[Finding]) -> dict[str, int]:
 
 
 def render(report: Report) -> str:
-    prefix = repository_prefix(report.root)
     active = report.active
     suppressed = len(report.findings) - len(active)
     counts = _counts(active)
     noun = "finding" if len(active) == 1 else "findings"
     title = f"{len(active)} {noun}" if active else "no findings"
     out = [f"## pubaudit: {title}", ""]
-    scanned = f"Scanned {code(report.display_root)} ({report.files} files)"
+    roots = ", ".join(code(part.display_root) for part in report.repositories)
+    scanned = f"Scanned {roots} ({report.files} files)"
     if not active:
         out += [f"{scanned}: nothing to report. ✅", ""]
     else:
@@ -155,7 +155,8 @@ def render(report: Report) -> str:
         out += [f"{suppressed} suppressed finding{'s' if suppressed != 1 else ''} "
                 "(inline `pubaudit: ignore` comments or the baseline) not shown.", ""]
     if active:
-        rows = [_finding_row(f, prefix) for f in active]
+        rows = [_finding_row(f, repository_prefix(part.root)) for part in report.repositories
+                for f in part.active]
         table, shown = _table(["location", "severity", "rule", "message"], rows,
                               FINDINGS_BUDGET, MAX_FINDING_ROWS)
         out += ["### Findings", "", *table, ""]
@@ -163,10 +164,12 @@ def render(report: Report) -> str:
             out += [f"*{len(rows) - shown} more findings not shown: GitHub limits a step "
                     "summary to 1 MiB. `pubaudit scan --format json` or the SARIF upload "
                     "lists them all.*", ""]
-    entries = report.publish_jobs()
+    entries = [(repository_prefix(part.root), entry)
+               for part in report.repositories for entry in part.publish_jobs()]
     if entries:
-        header = list(dict.fromkeys(key for entry in entries for key in entry))
-        rows = [[_field(key, entry.get(key), prefix) for key in header] for entry in entries]
+        header = list(dict.fromkeys(key for _, entry in entries for key in entry))
+        rows = [[_field(key, entry.get(key), prefix) for key in header]
+                for prefix, entry in entries]
         table, shown = _table([plain(key.replace("_", " ")) for key in header], rows,
                               INVENTORY_BUDGET, MAX_INVENTORY_ROWS)
         out += ["### Publish jobs", "", *table, ""]

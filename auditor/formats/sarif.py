@@ -1,6 +1,8 @@
 """``--format sarif``: SARIF 2.1.0 for GitHub code scanning and other SARIF viewers.
 
-One run. Every rule of the catalogue is declared, sorted by id, so a rule's ``ruleIndex``
+One run per scanned repository (``pubaudit scan a b`` gives two, each with its own
+``%SRCROOT%`` and ``automationDetails`` category, so code scanning keeps their alerts
+apart). Every rule of the catalogue is declared, sorted by id, so a rule's ``ruleIndex``
 does not depend on what a scan found. Rules carry ``security-severity`` and the ``security``
 tag, so code scanning shows Critical/High/Medium/Low rather than Error/Warning/Note. Code
 scanning reads the security severity from the rule only, so a severity set in the
@@ -234,7 +236,15 @@ def _automation_id(prefix: str) -> str:
 
 
 def document(report: Report) -> dict[str, Any]:
-    """The SARIF log as a JSON-ready dictionary."""
+    """The SARIF log as a JSON-ready dictionary: one run per scanned repository, each with
+    its own ``%SRCROOT%`` and automation id."""
+    if report.parts:
+        return {"$schema": SCHEMA_URI, "version": "2.1.0",
+                "runs": [_run(part) for part in report.parts]}
+    return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [_run(report)]}
+
+
+def _run(report: Report) -> dict[str, Any]:
     rules = _rules(report)
     index = {rule.id: number for number, rule in enumerate(rules)}
     overrides = report.config.severity
@@ -259,7 +269,7 @@ def document(report: Report) -> dict[str, Any]:
         "columnKind": "utf16CodeUnits",
         "results": [_result(report, artifacts, f, index[f.rule]) for f in findings],
     }
-    return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+    return run
 
 
 def render(report: Report) -> str:

@@ -9,8 +9,10 @@ redacted and clipped from ``formats/excerpt.py``.
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 from auditor.catalogue import SEVERITIES
+from auditor.display import display_path
 from auditor.engine import Report
 from auditor.findings import Finding, Location
 from auditor.formats.excerpt import Excerpts
@@ -36,40 +38,55 @@ def _snippet(excerpts: Excerpts, location: Location, indent: str, color: bool) -
     return [f"{indent}{number}{excerpt.text}", f"{indent}{caret}"]
 
 
-def _block(excerpts: Excerpts, finding: Finding, color: bool) -> list[str]:
+def _block(root: Path, excerpts: Excerpts, finding: Finding, color: bool) -> list[str]:
     loc = finding.location
     severity = finding.severity
     if color:
         severity = f"{_COLORS[severity]}{severity}{_RESET}"
-    head = f"{inert(loc.path)}:{loc.line}:{loc.column}  {severity}  {finding.rule}"
+    head = f"{inert(display_path(root, loc.path))}:{loc.line}:{loc.column}  {severity}  " \
+        f"{finding.rule}"
     lines = [head]
     lines += textwrap.wrap(inert(finding.message), 96, initial_indent="  ",
                            subsequent_indent="  ", break_on_hyphens=False,
                            break_long_words=False)
     lines += _snippet(excerpts, loc, "  ", color)
     for label, related in finding.related:
-        where = f"{inert(related.path)}:{related.line}:{related.column}"
+        where = f"{inert(display_path(root, related.path))}:{related.line}:{related.column}"
         lines.append(f"  = {inert(label)}: {where}")
         lines += _snippet(excerpts, related, "    ", color)
     return lines
 
 
-def render(report: Report, color: bool = False, quiet: bool = False) -> str:
-    out: list[str] = []
+def files_read(count: int) -> str:
+    """``"1 file read"``, ``"3 files read"``: what the scan looked at, not only CI files."""
+    return f"{count} file{'s' if count != 1 else ''} read"
+
+
+def summary(report: Report) -> str:
+    """``8 findings (5 medium, 3 low); 2 files read; 1 publish job[; 1 suppressed]``."""
     active = report.active
-    excerpts = Excerpts(report.sources)
-    if not quiet:
-        for finding in active:
-            out += _block(excerpts, finding, color)
-            out.append("")
     counts = [f"{n} {s}" for s in reversed(SEVERITIES)
               if (n := sum(1 for f in active if f.severity == s))]
     suppressed = len(report.findings) - len(active)
-    summary = (f"{len(active)} finding{'s' if len(active) != 1 else ''}"
-               f"{' (' + ', '.join(counts) + ')' if counts else ''} in {report.files} files; "
-               f"{report.publish_job_count} publish job"
-               f"{'s' if report.publish_job_count != 1 else ''}")
+    text = (f"{len(active)} finding{'s' if len(active) != 1 else ''}"
+            f"{' (' + ', '.join(counts) + ')' if counts else ''}; {files_read(report.files)}; "
+            f"{report.publish_job_count} publish job"
+            f"{'s' if report.publish_job_count != 1 else ''}")
     if suppressed:
-        summary += f"; {suppressed} suppressed"
-    out.append(f"{_BOLD}{summary}{_RESET}" if color else summary)
+        text += f"; {suppressed} suppressed"
+    if len(report.parts) > 1:
+        text += f"; {len(report.parts)} repositories"
+    return text
+
+
+def render(report: Report, color: bool = False, quiet: bool = False) -> str:
+    out: list[str] = []
+    if not quiet:
+        for part in report.repositories:  # each finding's snippet from its own repository
+            excerpts = Excerpts(part.sources)
+            for finding in part.active:
+                out += _block(part.root, excerpts, finding, color)
+                out.append("")
+    line = summary(report)
+    out.append(f"{_BOLD}{line}{_RESET}" if color else line)
     return no_commands("\n".join(out) + "\n")

@@ -1,0 +1,38 @@
+"""``--format concise``: one line per finding, for editors' problem matchers and grep.
+
+``path:line:col: severity rule-id message``, where the message is its first sentence and
+the path opens from the current directory (as in ``--format text``). The last line is the
+same summary as the text format's. Messages come redacted from the engine; paths and
+messages are printed inert, and no line can start a workflow command (``auditor.inert``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from auditor.display import display_path
+from auditor.engine import Report
+from auditor.findings import Finding
+from auditor.formats.text import summary
+from auditor.inert import inert, no_commands
+
+# A sentence ends at ". " followed by a capital or a backtick, not inside `a.b` or "e.g. x".
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`])")
+
+
+def first_sentence(message: str) -> str:
+    """The message up to its first sentence end, on one line."""
+    flat = " ".join(message.split())
+    return _SENTENCE_END.split(flat, maxsplit=1)[0]
+
+
+def line(report: Report, finding: Finding) -> str:
+    loc = finding.location
+    return (f"{inert(display_path(report.root, loc.path))}:{loc.line}:{loc.column}: "
+            f"{finding.severity} {finding.rule} {inert(first_sentence(finding.message))}")
+
+
+def render(report: Report) -> str:
+    out = [line(part, finding) for part in report.repositories for finding in part.active]
+    out.append(summary(report))
+    return no_commands("\n".join(out) + "\n")
