@@ -264,3 +264,38 @@ def uv_publish_fallback(ctx: Context) -> Iterator[Problem]:
             "run ends in an unrelated \"Missing credentials\" error. Use "
             "`uv publish --trusted-publishing always` (or `UV_TRUSTED_PUBLISHING: always`) so "
             "the real error is reported.")
+
+
+_UV_PASSWORDS = ("UV_PUBLISH_PASSWORD", "-p", "--password")
+_UV_USERNAMES = ("UV_PUBLISH_USERNAME", "-u", "--username")
+
+
+def _username_set_earlier(step: PublishStep) -> bool:
+    """An earlier step of the job exports the user name (``>> $GITHUB_ENV``)."""
+    return any(s.run is not None and "UV_PUBLISH_USERNAME" in s.run.value
+               for s in step.job.steps if s.index < step.step.index)
+
+
+def uv_password_without_username(ctx: Context) -> Iterator[Problem]:
+    for step in ctx.publish_steps:
+        if step.method != "uv":
+            continue
+        names = {c.name for c in step.credentials}
+        password = next((c for c in step.credentials if c.name in _UV_PASSWORDS), None)
+        if password is None or names & set(_UV_USERNAMES) or _username_set_earlier(step):
+            continue
+        scope = index_scope(step.index)
+        if scope is not None and not scope.undecided:
+            fix = (f"Remove `{password.name}` and publish with trusted publishing "
+                   "(`id-token: write` on this job and a publisher registered for this "
+                   "workflow), which needs neither.")
+        else:
+            fix = (f"Set `UV_PUBLISH_USERNAME` (or `--username`) next to `{password.name}` to "
+                   "the account the index expects, or pass an API token with "
+                   "`UV_PUBLISH_TOKEN` instead.")
+        yield Problem(
+            password.anchor,
+            f"`{password.name}` gives `uv publish` a password but no user name: uv stops with "
+            "\"Attempted to publish with a password, but no username\" before uploading "
+            f"anything (it assumes `__token__` only for `--token`). {fix}",
+            (("the upload", step.anchor),))
