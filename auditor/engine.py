@@ -209,6 +209,14 @@ def _add_source(sources: dict[str, SourceFile], root: Path, path: str) -> None:
         pass
 
 
+def _undecided(severity: str, confidence: str) -> tuple[str, str]:
+    """A finding that depends on what pubaudit cannot see is one confidence step lower and
+    never high: an undecidable condition must not fail a build as a certainty would."""
+    if severity == "high":
+        severity = "medium"
+    return severity, CONFIDENCES[max(CONFIDENCES.index(confidence) - 1, 0)]
+
+
 def _problems(ctx: Context, rules: list[RuleSummary]
               ) -> Iterable[tuple[RuleSummary, Problem]]:
     for rule in rules:
@@ -244,8 +252,12 @@ def scan(paths: list[Path], options: Options) -> Report:
         seen[fingerprint] = count + 1
         if count:
             fingerprint = hashlib.sha256(f"{fingerprint}:{count}".encode()).hexdigest()[:32]
-        severity = overrides.get(rule.id) or problem.severity or rule.severity
-        findings.append(Finding(rule.id, severity, rule.confidence, redact(problem.message),
+        severity = problem.severity or rule.severity
+        confidence = rule.confidence
+        if problem.undecided:
+            severity, confidence = _undecided(severity, confidence)
+        severity = overrides.get(rule.id) or severity  # the user's word is final
+        findings.append(Finding(rule.id, severity, confidence, redact(problem.message),
                                 location, related, rule.help_uri, fingerprint,
                                 fix=_fix(problem, sources)))
     min_sev = options.min_severity or config.min_severity or "info"

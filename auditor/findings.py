@@ -47,6 +47,7 @@ class Problem:
     related: tuple[tuple[str, Anchor], ...] = ()
     fix: FixHint | None = None
     severity: str | None = None  # overrides the catalogue default where RULES.md escalates
+    undecided: bool = False  # hinges on something pubaudit cannot see: lower confidence, no high
 
 
 @dataclass(frozen=True, slots=True)

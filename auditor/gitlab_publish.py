@@ -108,6 +108,15 @@ class GitlabPublishStep:
         return self.method in SELF_EXCHANGING
 
     @property
+    def credential(self) -> str:
+        """How the upload authenticates, as the inventory names it (see ``PublishStep``)."""
+        if self.secrets:
+            return "static"
+        if self.minted:
+            return "oidc-exchange"
+        return "oidc" if self.trusted_publishing else "none"
+
+    @property
     def token_variable(self) -> str | None:
         """The ``id_tokens`` variable the exchange reads, when the tool fixes its name."""
         if self.exchange in ("twine", "uv", "id") and self.exchange_audience:

@@ -30,11 +30,16 @@ def _host(url: str) -> str:
 
 
 def index_of_url(url: str) -> str:
-    """``pypi``, ``testpypi``, ``other`` or ``unknown`` (an expression) for an upload URL."""
+    """``pypi``, ``testpypi``, ``other`` or ``unknown`` (a computed host) for an upload URL."""
     value = url.strip()
-    if "${{" in value or value.startswith("$"):
+    if value.startswith("$"):
         return "unknown"
-    host = _host(value)
+    scheme, sep, rest = value.partition("://")
+    authority = rest.split("/", 1)[0] if sep else ""
+    if "${{" in scheme or "$" in authority or "{{" in authority:
+        return "unknown"  # the host itself is computed
+    # a literal host decides the index even when the path is computed (`…/${{ env.REPO }}/`)
+    host = _host(f"{scheme}://{authority}/" if sep else value)
     if host in ("upload.pypi.org", "pypi.org", "www.pypi.org", "pypi.python.org"):
         return "pypi"
     if host in ("test.pypi.org", "upload.test.pypi.org"):

@@ -29,12 +29,13 @@ class InventoryEntry:
     environment: str | None
     expected_publisher: dict[str, str | None] | None
     provider: str = "github"
+    credential: str = "none"  # oidc | oidc-exchange | static | none, the weakest upload's
 
     def as_dict(self) -> dict[str, object]:
         return {"path": self.path, "job": self.job, "line": self.line, "index": self.index,
                 "method": self.method, "trusted_publishing": self.trusted_publishing,
                 "environment": self.environment,
-                "expected_publisher": self.expected_publisher}
+                "expected_publisher": self.expected_publisher, "credential": self.credential}
 
 
 def _publisher(exp: Expected, written: str | None) -> dict[str, str | None]:
@@ -57,6 +58,12 @@ class _Upload(Protocol):
     @property
     def trusted_publishing(self) -> bool: ...
 
+    @property
+    def credential(self) -> str: ...
+
+
+_CREDENTIAL_ORDER = ("static", "none", "oidc-exchange", "oidc")
+
 
 def inventory(ctx: Context) -> list[InventoryEntry]:
     """One entry per (publish job, index), in file order."""
@@ -77,6 +84,7 @@ def inventory(ctx: Context) -> list[InventoryEntry]:
             entries.append(InventoryEntry(
                 path, job, line, index, same[0].method,
                 all(u.trusted_publishing for u in same), environment,
-                _publisher(exp, environment) if exp is not None else None, provider))
+                _publisher(exp, environment) if exp is not None else None, provider,
+                min((u.credential for u in same), key=_CREDENTIAL_ORDER.index)))
     entries.sort(key=lambda e: (e.path, e.line, e.index))
     return entries

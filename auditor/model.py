@@ -160,6 +160,12 @@ class Step:
         node = self.input(*names)
         return node.value.strip() if node is not None else None
 
+    @property
+    def step_id(self) -> str | None:
+        """The step's ``id:``, which other steps use to read its outputs."""
+        node = self.node.get("id")
+        return node.value.strip() if isinstance(node, Scalar) else None
+
     def input_anchor(self, name: str) -> Anchor:
         node = self.with_.keys.get(name) if self.with_ else None
         return self.anchor.child("with", name, node=node)

@@ -11,6 +11,7 @@ come from, and the exact span of the command, once, for every rule to read.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from collections.abc import Callable, Iterator
@@ -95,6 +96,9 @@ class Credential:
     anchor: Anchor
     value: str
     is_username: bool = False
+    # static | oidc-exchange (minted in the job from its OIDC token, see ``exchange``) |
+    # step-output (another step's output: what it holds is not visible)
+    origin: str = "static"
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,8 +122,25 @@ class PublishStep:
 
     @property
     def secrets(self) -> tuple[Credential, ...]:
-        """Credentials other than a bare user name."""
-        return tuple(c for c in self.credentials if not c.is_username)
+        """Credentials other than a bare user name or a token minted in the job."""
+        return tuple(c for c in self.credentials
+                     if not c.is_username and c.origin != "oidc-exchange")
+
+    @property
+    def minted(self) -> tuple[Credential, ...]:
+        """Short-lived tokens an earlier step of the job obtained from the OIDC exchange."""
+        return tuple(c for c in self.credentials if c.origin == "oidc-exchange")
+
+    @property
+    def credential(self) -> str:
+        """How the upload authenticates, for the inventory: ``oidc`` (the tool's own
+        exchange), ``oidc-exchange`` (a token minted earlier in the job), ``static`` or
+        ``none`` (no credential pubaudit can see, and no trusted publishing)."""
+        if self.secrets:
+            return "static"
+        if self.minted:
+            return "oidc-exchange"
+        return "oidc" if self.trusted_publishing else "none"
 
     @property
     def supports_trusted_publishing(self) -> bool:
@@ -127,8 +148,13 @@ class PublishStep:
 
     @property
     def trusted_publishing(self) -> bool:
-        """The upload relies on trusted publishing: a capable tool, no static credential."""
-        if not self.supports_trusted_publishing or self.secrets:
+        """The upload relies on trusted publishing: a capable tool and no static credential,
+        or a token minted from the OIDC exchange earlier in the job."""
+        if self.secrets:
+            return False
+        if self.minted:
+            return self.index in ("pypi", "testpypi", "unknown")
+        if not self.supports_trusted_publishing:
             return False
         if self.method in ("npm", "cargo", "gem"):
             return self.registry != "other" and _job_mints_registry_token(self)
@@ -521,6 +547,18 @@ def _action_publishes(workflow: Workflow, job: Job, step: Step) -> Iterator[Publ
                           tuple(_input_credentials(step, token_inputs)))
 
 
+def _with_origins(publish: PublishStep) -> PublishStep:
+    """Mark credentials that are outputs of other steps (a minted token, or unknown)."""
+    if not any("steps." in c.value for c in publish.credentials):
+        return publish
+    from auditor.exchange import credential_origin  # only for step outputs
+
+    credentials = tuple(
+        dataclasses.replace(c, origin=credential_origin(c.value, publish.job, publish.step))
+        for c in publish.credentials)
+    return dataclasses.replace(publish, credentials=credentials)
+
+
 def publish_steps(workflow: Workflow, uv_indexes: dict[str, str]) -> list[PublishStep]:
     """Every publish step of ``workflow`` (composite actions included), in file order."""
     found: list[PublishStep] = []
@@ -530,4 +568,4 @@ def publish_steps(workflow: Workflow, uv_indexes: dict[str, str]) -> list[Publis
                 found.extend(_action_publishes(workflow, job, step))
             elif step.run is not None:
                 found.extend(_run_publishes(workflow, job, step, uv_indexes))
-    return found
+    return [_with_origins(p) for p in found]

@@ -740,11 +740,13 @@ publish-test:
          "trusted_publishing": True, "environment": "pypi",
          # PyPI matches the top-level pipeline file, not the include defining the job
          "expected_publisher": {"provider": "gitlab", "owner": None, "repository": None,
-                                "workflow": ".gitlab-ci.yml", "environment": "pypi"}},
+                                "workflow": ".gitlab-ci.yml", "environment": "pypi"},
+         "credential": "oidc"},
         {"path": "ci/release.yml", "job": "publish-test", "line": 7, "index": "testpypi",
          "method": "uv", "trusted_publishing": True, "environment": "testpypi",
          "expected_publisher": {"provider": "gitlab", "owner": None, "repository": None,
-                                "workflow": ".gitlab-ci.yml", "environment": "testpypi"}},
+                                "workflow": ".gitlab-ci.yml", "environment": "testpypi"},
+         "credential": "oidc"},
     ]
     assert not [f for f in report.active if f.severity != "info"]
 

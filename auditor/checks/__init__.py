@@ -35,6 +35,7 @@ REGISTRY: dict[str, str] = {
     "credentials-in-url": "credentials.credentials_in_url",
     "committed-private-key": "credentials.committed_private_key",
     "uv-publish-fallback": "credentials.uv_publish_fallback",
+    "uv-password-without-username": "credentials.uv_password_without_username",
     # Pinning
     "unpinned-action": "pinning.unpinned_action",
     "tag-object-pin": "pinning.tag_object_pin",

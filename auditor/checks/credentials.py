@@ -7,9 +7,11 @@ from collections.abc import Iterator
 
 from auditor.facts import Context
 from auditor.findings import Problem
-from auditor.publish import PublishStep
+from auditor.index_scope import index_scope
+from auditor.publish import Credential, PublishStep
 from auditor.redact import describe_token, plausible_pypi_token, pypi_token_res
 from auditor.source import Anchor, SourceFile
+from auditor.yamlsource import is_false
 
 _TP_METHODS = frozenset({"gh-action-pypi-publish", "twine", "uv", "pdm", "maturin"})
 _NO_TP_METHODS = frozenset({"poetry", "flit", "hatch", "other"})
@@ -52,33 +54,66 @@ def _describe(step: PublishStep) -> str:
             "long-lived credential stays able to upload")
 
 
+def _where(credential: Credential) -> str:
+    return {"input": "input", "option": "option"}.get(credential.where,
+                                                      f"variable ({credential.where})")
+
+
+def _step_output_message(credential: Credential, index: str) -> str:
+    """A credential read from another step's output: no secret is named, nothing to revoke
+    can be pointed at; say what pubaudit could not see."""
+    return (f"`{credential.name}` {_where(credential)} passes the upload a credential produced "
+            f"by another step (`{credential.value.strip()}`), which pubaudit cannot see into. "
+            "If that step hands over a long-lived API token, the upload bypasses trusted "
+            "publishing: register a trusted publisher for this workflow on "
+            f"{index}, grant `id-token: write` to this job and remove `{credential.name}`. If "
+            "the step mints a short-lived token from the OIDC exchange, this is trusted "
+            "publishing already.")
+
+
+def _fallback_fix(step: PublishStep) -> str:
+    """`attestations: false` next to `password:`: the usual answer to an exchange error that
+    in fact meant the password secret was empty."""
+    if step.method != "gh-action-pypi-publish" or not is_false(step.step.input("attestations")):
+        return ""
+    return (" `attestations: false` next to it suggests a workaround for \"Trusted publishing "
+            "exchange failure\" / \"OpenID Connect token retrieval failed\": that error means "
+            "the password secret was empty or unset, so the action fell back to trusted "
+            "publishing, which was not configured. Turning attestations off does not fix it; "
+            "configure trusted publishing instead and remove both `password:` and "
+            "`attestations: false`.")
+
+
 def leftover_token(ctx: Context) -> Iterator[Problem]:
     declared = bool(ctx.config.publishers)
     for step in ctx.publish_steps:
-        if step.method not in _TP_METHODS | {"poetry", "flit", "hatch"} or \
-                not step.targets_python_index:
+        scope = index_scope(step.index)
+        if step.method not in _TP_METHODS | {"poetry", "flit", "hatch"} or scope is None:
             continue
+        index = "TestPyPI" if step.index == "testpypi" else "PyPI"
         for credential in step.secrets:
+            if credential.origin == "step-output":
+                yield Problem(credential.anchor, _step_output_message(credential, index)
+                              + scope.note, (("the upload", step.anchor),), undecided=True)
+                continue
             has_oidc = _uses_tp_job(ctx, step)
-            where = {"input": "input", "option": "option"}.get(credential.where,
-                                                              f"variable ({credential.where})")
             severity = "high" if has_oidc or declared else "medium"
             extra = (" The job already has `id-token: write`, so trusted publishing is set up "
                      "and this token is only a leftover." if has_oidc else "")
-            index = "TestPyPI" if step.index == "testpypi" else "PyPI"
             yield Problem(
                 credential.anchor,
-                f"`{credential.name}` {where} passes a long-lived {index} credential to the "
-                f"upload: {_describe(step)}.{extra} Remove `{credential.name}`, register a "
-                f"trusted publisher for this workflow on {index}, grant `id-token: write` to "
-                "this job, then delete the repository secret and revoke the token on "
-                f"{index}.",
-                (("the upload", step.anchor),), severity=severity)
+                f"`{credential.name}` {_where(credential)} passes a long-lived {index} "
+                f"credential to the upload: {_describe(step)}.{extra}{_fallback_fix(step)} "
+                f"Remove `{credential.name}`, register a trusted publisher for this workflow on "
+                f"{index}, grant `id-token: write` to this job, then delete the repository "
+                f"secret and revoke the token on {index}.{scope.note}",
+                (("the upload", step.anchor),), severity=severity, undecided=scope.undecided)
 
 
 def password_login(ctx: Context) -> Iterator[Problem]:
     for step in ctx.publish_steps:
-        if not step.targets_python_index and step.index != "unknown":
+        scope = index_scope(step.index)
+        if scope is None:
             continue
         for credential in step.credentials:
             if not credential.is_username:
@@ -94,16 +129,17 @@ def password_login(ctx: Context) -> Iterator[Problem]:
                 f"`{credential.name}: {value}` logs in with an account name: PyPI and TestPyPI "
                 f"no longer accept user name and password uploads, so {consequence}. Remove "
                 f"`{credential.name}` and the password, and publish with trusted publishing "
-                "(`id-token: write` and a registered publisher).",
-                (("the upload", step.anchor),))
+                f"(`id-token: write` and a registered publisher).{scope.note}",
+                (("the upload", step.anchor),), undecided=scope.undecided)
 
 
 def no_trusted_publishing_support(ctx: Context) -> Iterator[Problem]:
     for step in ctx.publish_steps:
-        if step.method not in _NO_TP_METHODS or not step.targets_python_index:
+        scope = index_scope(step.index)
+        if step.method not in _NO_TP_METHODS or scope is None:
             continue
-        if step.method == "other" and not step.secrets:
-            continue
+        if (step.method == "other" and not step.secrets) or step.trusted_publishing:
+            continue  # nothing stored, or a token minted from the OIDC exchange in the job
         tool = step.step.uses.raw.split("@")[0] if step.method == "other" and step.step.uses \
             else f"{step.method} publish"
         yield Problem(
@@ -111,7 +147,8 @@ def no_trusted_publishing_support(ctx: Context) -> Iterator[Problem]:
             f"`{tool}` cannot use trusted publishing, so this upload needs a long-lived "
             "API token stored as a secret. Build in a separate job and upload with "
             "`pypa/gh-action-pypi-publish` (or `uv publish --trusted-publishing always`) in a "
-            "job with `id-token: write`, then revoke the token.")
+            f"job with `id-token: write`, then revoke the token.{scope.note}",
+            undecided=scope.undecided)
 
 
 def hardcoded_token(ctx: Context) -> Iterator[Problem]:
@@ -212,3 +249,38 @@ def uv_publish_fallback(ctx: Context) -> Iterator[Problem]:
             "run ends in an unrelated \"Missing credentials\" error. Use "
             "`uv publish --trusted-publishing always` (or `UV_TRUSTED_PUBLISHING: always`) so "
             "the real error is reported.")
+
+
+_UV_PASSWORDS = ("UV_PUBLISH_PASSWORD", "-p", "--password")
+_UV_USERNAMES = ("UV_PUBLISH_USERNAME", "-u", "--username")
+
+
+def _username_set_earlier(step: PublishStep) -> bool:
+    """An earlier step of the job exports the user name (``>> $GITHUB_ENV``)."""
+    return any(s.run is not None and "UV_PUBLISH_USERNAME" in s.run.value
+               for s in step.job.steps if s.index < step.step.index)
+
+
+def uv_password_without_username(ctx: Context) -> Iterator[Problem]:
+    for step in ctx.publish_steps:
+        if step.method != "uv":
+            continue
+        names = {c.name for c in step.credentials}
+        password = next((c for c in step.credentials if c.name in _UV_PASSWORDS), None)
+        if password is None or names & set(_UV_USERNAMES) or _username_set_earlier(step):
+            continue
+        scope = index_scope(step.index)
+        if scope is not None and not scope.undecided:
+            fix = (f"Remove `{password.name}` and publish with trusted publishing "
+                   "(`id-token: write` on this job and a publisher registered for this "
+                   "workflow), which needs neither.")
+        else:
+            fix = (f"Set `UV_PUBLISH_USERNAME` (or `--username`) next to `{password.name}` to "
+                   "the account the index expects, or pass an API token with "
+                   "`UV_PUBLISH_TOKEN` instead.")
+        yield Problem(
+            password.anchor,
+            f"`{password.name}` gives `uv publish` a password but no user name: uv stops with "
+            "\"Attempted to publish with a password, but no username\" before uploading "
+            f"anything (it assumes `__token__` only for `--token`). {fix}",
+            (("the upload", step.anchor),))

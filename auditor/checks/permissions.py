@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from auditor.facts import Context, EffectivePermissions, PublishJob
 from auditor.findings import Problem
+from auditor.index_scope import index_scope
 from auditor.model import Job, Permissions, Workflow
 from auditor.publish import PublishStep
 from auditor.source import Anchor
@@ -35,7 +36,8 @@ _OIDC_RUN_MARKERS = ("ACTIONS_ID_TOKEN_REQUEST", "-m id ", "cosign sign", "cosig
 
 
 def needs_pypi_token(step: PublishStep) -> bool:
-    return step.method in NEEDS_PYPI_TOKEN and step.trusted_publishing
+    """The upload (or the exchange step that mints its token) needs the job's OIDC token."""
+    return (step.method in NEEDS_PYPI_TOKEN or bool(step.minted)) and step.trusted_publishing
 
 
 def _id_token_node_anchor(block: Permissions) -> Anchor:
@@ -61,9 +63,14 @@ def missing_id_token(ctx: Context) -> Iterator[Problem]:
                 perms.block is not None and perms.block.kind == "expression"):
             continue
         first = steps[0]
+        scope = index_scope(first.index)
+        if scope is None:
+            continue
         what = ("PyPI" if first.index != "testpypi" else "TestPyPI")
         tool = {"gh-action-pypi-publish": "pypa/gh-action-pypi-publish"}.get(first.method,
                                                                                first.method)
+        if first.minted:
+            tool = "the step that mints the upload token"
         related: list[tuple[str, Anchor]] = [("the upload that needs the token", first.anchor)]
         fail = (f"{tool} will find no OIDC token (\"ACTIONS_ID_TOKEN_REQUEST_TOKEN environment "
                 f"variable was unset\") and the upload to {what} fails")
@@ -93,7 +100,7 @@ def missing_id_token(ctx: Context) -> Iterator[Problem]:
         if first.via_step is not None:
             related.append(("the job step that runs the composite action",
                             first.via_step.anchor))
-        yield Problem(anchor, message, tuple(related))
+        yield Problem(anchor, message + scope.note, tuple(related), undecided=scope.undecided)
 
 
 def workflow_wide_id_token(ctx: Context) -> Iterator[Problem]:

@@ -10,6 +10,7 @@ from fnmatch import fnmatchcase
 from auditor.distflow import packages_dir, replay
 from auditor.facts import Context, PublishJob
 from auditor.findings import Problem
+from auditor.index_scope import index_scope
 from auditor.indexes import upload_url_problem
 from auditor.model import Job, Step, Workflow
 from auditor.positions import scalar_span
@@ -254,14 +255,17 @@ def duplicate_attestation(ctx: Context) -> Iterator[Problem]:
 
 def attestations_disabled(ctx: Context) -> Iterator[Problem]:
     for step in ctx.publish_steps:
-        if step.method != "gh-action-pypi-publish" or not step.trusted_publishing:
-            continue
+        scope = index_scope(step.index)
+        if step.method != "gh-action-pypi-publish" or not step.trusted_publishing or \
+                scope is None or step.minted:
+            continue  # a minted token goes in as a password: the action attests nothing then
         if is_false(step.step.input("attestations")):
             yield Problem(
                 step.step.input_anchor("attestations"),
                 "`attestations: false` turns off PEP 740 provenance for a trusted-publishing "
                 "upload: users cannot verify that the files came from this workflow. Remove "
-                "the input (attestations are on by default since v1.11).")
+                f"the input (attestations are on by default since v1.11).{scope.note}",
+                undecided=scope.undecided)
 
 
 def attestations_ignored(ctx: Context) -> Iterator[Problem]:
@@ -269,8 +273,8 @@ def attestations_ignored(ctx: Context) -> Iterator[Problem]:
         if step.method != "gh-action-pypi-publish" or not is_true(
                 step.step.input("attestations")):
             continue
-        if step.secrets:
-            why = "a password is set, which turns trusted publishing off"
+        if step.secrets or step.minted:
+            why = "a password is set, which turns the action's own trusted publishing off"
         elif step.index == "other":
             why = f"`{step.url}` is not PyPI or TestPyPI"
         else:
@@ -284,7 +288,8 @@ def attestations_ignored(ctx: Context) -> Iterator[Problem]:
 
 def skip_existing(ctx: Context) -> Iterator[Problem]:
     for step in ctx.publish_steps:
-        if step.index != "pypi":
+        scope = index_scope(step.index, frozenset({"pypi"}))
+        if scope is None:
             continue
         anchor: Anchor | None = None
         if step.method == "gh-action-pypi-publish":
@@ -342,7 +347,8 @@ def testpypi_needs_own_publisher(ctx: Context) -> Iterator[Problem]:
     if ctx.config.publishers:
         return  # declared publishers: the publisher rules check each index exactly
     for step in ctx.publish_steps:
-        if step.index != "testpypi" or not step.trusted_publishing:
+        scope = index_scope(step.index, frozenset({"testpypi"}))
+        if scope is None or not step.trusted_publishing:
             continue
         env = step.job.environment.name if step.job.environment else None
         yield Problem(

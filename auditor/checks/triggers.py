@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from auditor.facts import Context, PublishJob, Reach
 from auditor.findings import Problem
+from auditor.index_scope import index_scope
 from auditor.model import Job, Step, Workflow
 from auditor.publish import PublishStep
 from auditor.shell import split_commands, strip_prefixes
@@ -29,9 +30,11 @@ def _python_steps(pj: PublishJob) -> list[PublishStep]:
 
 def missing_environment(ctx: Context) -> Iterator[Problem]:
     for pj in ctx.publish_jobs:
-        steps = _python_steps(pj)
+        steps = _python_steps(pj) or [s for s in pj.steps if index_scope(s.index)]
         if not steps or pj.job.environment is not None or pj.workflow.is_composite:
             continue
+        scope = index_scope(steps[0].index)
+        assert scope is not None
         index = "TestPyPI" if all(s.index == "testpypi" for s in steps) else "PyPI"
         name = "testpypi" if index == "TestPyPI" else "pypi"
         yield Problem(
@@ -40,8 +43,8 @@ def missing_environment(ctx: Context) -> Iterator[Problem]:
             "for required reviewers or a deployment tag policy, and the PyPI publisher cannot "
             f"be bound to an environment. Add `environment: {name}` (protected with required "
             f"reviewers and a tag rule in the repository settings) and register the same "
-            "environment on the trusted publisher.",
-            (("the upload", steps[0].anchor),))
+            f"environment on the trusted publisher.{scope.note}",
+            (("the upload", steps[0].anchor),), undecided=scope.undecided)
 
 
 def dynamic_environment(ctx: Context) -> Iterator[Problem]:
