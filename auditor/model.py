@@ -60,9 +60,18 @@ class ActionRef:
 
 
 def parse_action_ref(raw: str, comment: str = "") -> ActionRef:
+    """Classify a ``uses:`` value.
+
+    ``$/path`` is GitHub's self-repository syntax (changelog 2026-07-30, "Reference
+    same-repository actions with self-repository syntax"): the same repository at the running
+    commit, wherever ``./path`` is accepted. It is modelled as ``./path`` so that local
+    targets, publishers and every rule treat both spellings alike; ``raw`` keeps ``$/``.
+    """
     value = raw.strip()
     if value.startswith("./") or value.startswith("../") or value == ".":
         return ActionRef(value, "local", subpath=value, comment=comment)
+    if value.startswith("$/"):
+        return ActionRef(value, "local", subpath="./" + value[2:], comment=comment)
     if value.startswith("docker://"):
         return ActionRef(value, "docker", comment=comment)
     name, _, ref = value.partition("@")

@@ -7,10 +7,11 @@ from collections.abc import Iterator
 
 from auditor.facts import Context
 from auditor.findings import FixHint, Problem
-from auditor.model import ActionRef, Step
+from auditor.model import ActionRef, Step, Workflow
 from auditor.publish import PYPI_ACTION
 from auditor.releases import Release, parse_version, release_table
 from auditor.source import Anchor
+from auditor.upload_distance import APART, CREDENTIAL, upload_distance
 from auditor.yamlsource import Scalar
 
 
@@ -48,46 +49,139 @@ def _pin_text(ref: ActionRef, release: Release) -> str:
     return f"{name}@{release.commit} # {release.tag}"
 
 
+# Owners whose movable refs weigh less next to the upload credential: GitHub's own `actions/`
+# (GitHub already runs the runner and issues the token) and the upload action, which receives
+# the credential whichever way it is pinned. Both still fire; see rules/unpinned-action.toml.
+_FIRST_PARTY = ("actions/", PYPI_ACTION + "/")
+
+
+def _malformed_sha(ref: str) -> bool:
+    """A ref that looks like a SHA but is not 40 characters: GitHub cannot resolve it.
+
+    Longer than 40 hex digits is no object name at all; shorter, with a letter among the
+    digits, GitHub reads as a shortened SHA and refuses ("the provided ref ... is the
+    shortened version of a commit SHA, which is not supported"). All-digit refs such as
+    `20240101` stay plausible tags.
+    """
+    value = ref.lower()
+    if len(value) == 40 or len(value) < 7 or value.strip("0123456789abcdef"):
+        return False
+    return len(value) > 40 or any(c in "abcdef" for c in value)
+
+
+def _malformed_problem(ref: ActionRef, anchor: Anchor) -> Problem:
+    length = len(ref.ref)
+    shape = (f"{length} hexadecimal characters, more than a commit SHA has" if length > 40
+             else f"a shortened commit SHA ({length} of 40 characters)")
+    return Problem(
+        anchor,
+        f"`{ref.raw}` pins {shape}: GitHub cannot resolve it (\"Unable to resolve action\"), "
+        "so the run fails before any step runs and nothing is published. Pin the full "
+        f"40-character commit SHA with the version as a comment: "
+        f"`{ref.raw.split('@')[0]}@<commit-sha> # vX.Y.Z`.", severity="high")
+
+
+def _movable_message(ref: ActionRef) -> tuple[str, str | None, FixHint | None, Release | None]:
+    """What a movable pin of ``ref`` risks; (message, severity, fix, release)."""
+    if not ref.is_action(PYPI_ACTION):
+        kind = "branch" if not parse_version(ref.ref or "x") else "tag"
+        return (f"`{ref.raw}` is pinned to a {kind}, which can be moved to other code", None,
+                None, None)
+    release = _pypa_release_for_ref(ref.ref)
+    pin = (f"`{_pin_text(ref, release)}`" if release else
+           "the full commit SHA of the release with a `# vX.Y.Z` comment")
+    if ref.ref in ("master", "main"):
+        return (f"`{ref.raw}` follows the sunset `master` branch of the pypi action: it "
+                "receives no fixes (not even security ones) and its old twine rejects current "
+                f"metadata. Pin the release commit: {pin}.", "high", None, release)
+    return (f"`{ref.raw}` follows a movable ref: whoever moves it decides what runs with your "
+            f"upload token. Pin the release's commit SHA (not the tag object's): {pin}.", None,
+            None, release)
+
+
+def _allowed(ref: ActionRef, patterns: list[str]) -> bool:
+    name = ref.raw.split("@")[0].lower() if ref.kind == "remote" else ref.raw.lower()
+    return any(fnmatch.fnmatchcase(name, p) or fnmatch.fnmatchcase(ref.slug, p)
+               for p in patterns)
+
+
 def unpinned_action(ctx: Context) -> Iterator[Problem]:
     allow = ctx.config.option("unpinned-action", "allow")
     patterns = [str(p).lower() for p in allow] if isinstance(allow, list) else []
-    for ref, anchor, _step in _uses_in_publishing_workflows(ctx):
-        if ref.kind == "local" or ref.is_sha_pinned:
+    publishing = ctx.publishing_workflows()
+    for workflow in ctx.repo.workflows:
+        if workflow.path not in publishing:
             continue
-        name = ref.raw.split("@")[0].lower() if ref.kind == "remote" else ref.raw.lower()
-        if any(fnmatch.fnmatchcase(name, p) or fnmatch.fnmatchcase(ref.slug, p)
-               for p in patterns):
-            continue
-        if ref.kind == "docker":
-            yield Problem(anchor, f"`{ref.raw}` names a Docker image by tag: whoever can push "
-                          "that tag decides what runs in this publishing workflow. Pin it by "
-                          "digest: `docker://image@sha256:<digest>`.")
-            continue
-        severity = None
-        fix = None
-        if ref.is_action(PYPI_ACTION):
-            release = _pypa_release_for_ref(ref.ref)
-            pin = (f"`{_pin_text(ref, release)}`" if release else
-                   "the full commit SHA of the release with a `# vX.Y.Z` comment")
-            if ref.ref in ("master", "main"):
-                severity = "high"
-                message = (f"`{ref.raw}` follows the sunset `master` branch of the pypi action: "
-                           "it receives no fixes (not even security ones) and its old twine "
-                           f"rejects current metadata. Pin the release commit: {pin}.")
-            else:
-                message = (f"`{ref.raw}` follows a movable ref: whoever moves it decides what "
-                           f"runs with your upload token. Pin the release's commit SHA (not the "
-                           f"tag object's): {pin}.")
-            if release is not None and isinstance(anchor.node, Scalar):
-                fix = FixHint(f"Pin to {release.tag}", True, anchor,
-                              f"{ref.raw.split('@')[0]}@{release.commit} # {release.tag}")
-        else:
-            kind = "branch" if not parse_version(ref.ref or "x") else "tag"
-            message = (f"`{ref.raw}` is pinned to a {kind}, which can be moved to other code; "
-                       "this workflow publishes, so that code runs next to the upload. Pin the "
-                       f"full 40-character commit SHA with the version as a comment: "
-                       f"`{ref.raw.split('@')[0]}@<commit-sha> # {ref.ref or 'vX.Y.Z'}`.")
-        yield Problem(anchor, message, fix=fix, severity=severity)
+        distance = upload_distance(ctx, workflow)
+        apart: list[tuple[ActionRef, Anchor, str]] = []
+        for ref, anchor, job_id in _uses_of(workflow):
+            if ref.kind == "local" or ref.is_sha_pinned or _allowed(ref, patterns):
+                continue
+            if ref.kind == "docker":
+                yield Problem(anchor, f"`{ref.raw}` names a Docker image by tag: whoever can "
+                              "push that tag decides what runs in this publishing workflow. "
+                              "Pin it by digest: `docker://image@sha256:<digest>`.")
+                continue
+            if ref.kind == "remote" and _malformed_sha(ref.ref):
+                yield _malformed_problem(ref, anchor)
+                continue
+            where = distance[job_id]
+            if where.kind == APART and not ref.is_action(PYPI_ACTION):
+                apart.append((ref, anchor, where.reason))
+                continue
+            yield _near_problem(ref, anchor, where.kind == CREDENTIAL, where.reason)
+        if apart:
+            yield _grouped_problem(apart)
+
+
+def _uses_of(workflow: Workflow) -> Iterator[tuple[ActionRef, Anchor, str]]:
+    """Every ``uses:`` of ``workflow``, with the id of the job it runs in."""
+    for job in workflow.jobs:
+        if job.uses is not None and job.uses_node is not None:
+            yield job.uses, job.anchor.child("uses", node=job.uses_node), job.job_id
+        for step in job.steps:
+            if step.uses is not None and step.uses_node is not None:
+                yield step.uses, step.anchor.child("uses", node=step.uses_node), job.job_id
+
+
+def _near_problem(ref: ActionRef, anchor: Anchor, holds_credential: bool,
+                  reason: str) -> Problem:
+    """A movable ref in the job that holds the credential, or in one that feeds the upload."""
+    message, severity, _fix, release = _movable_message(ref)
+    first_party = ref.full_name.startswith(_FIRST_PARTY) or ref.slug == PYPI_ACTION
+    if severity is None:
+        severity = "high" if holds_credential and not first_party else "medium"
+    if not ref.is_action(PYPI_ACTION):
+        stake = ("so whoever moves the tag runs code next to the upload credential"
+                 if holds_credential else
+                 "so whoever moves it can change the files that get uploaded")
+        message = (f"{message}. It {reason}, {stake}. Pin the full 40-character commit SHA "
+                   f"with the version as a comment: "
+                   f"`{ref.raw.split('@')[0]}@<commit-sha> # {ref.ref or 'vX.Y.Z'}`.")
+    else:
+        message = f"{message} It {reason}."
+    fix = None
+    if release is not None and isinstance(anchor.node, Scalar):
+        fix = FixHint(f"Pin to {release.tag}", True, anchor,
+                      f"{ref.raw.split('@')[0]}@{release.commit} # {release.tag}")
+    return Problem(anchor, message, fix=fix, severity=severity)
+
+
+def _grouped_problem(apart: list[tuple[ActionRef, Anchor, str]]) -> Problem:
+    """One low finding per workflow for movable refs in jobs the upload does not depend on."""
+    (ref, anchor, reason), others = apart[0], apart[1:]
+    related = tuple((f"also movable: `{r.raw}` ({why.removeprefix('runs in ').split(',')[0]})",
+                     a) for r, a, why in others)
+    subject = (f"`{ref.raw}` and {len(others)} other `uses:` in jobs that share nothing with "
+               "the upload (the related locations) are" if others else f"`{ref.raw}` is")
+    return Problem(
+        anchor,
+        f"{subject} pinned to tags or branches, which can be moved to other code. The first "
+        f"{reason}: a moved tag there reaches neither the upload token nor the uploaded "
+        "files, but it runs in a workflow that publishes, and a later `needs:` or artifact "
+        "would change that. Pin each to its full 40-character commit SHA with the version as "
+        f"a comment, e.g. `{ref.raw.split('@')[0]}@<commit-sha> # {ref.ref or 'vX.Y.Z'}`.",
+        related, severity="low")
 
 
 def tag_object_pin(ctx: Context) -> Iterator[Problem]:
@@ -133,8 +227,9 @@ def pin_without_version(ctx: Context) -> Iterator[Problem]:
                         anchor,
                         f"The comment says {comment_version}, whose commit is "
                         f"`{claimed.commit}`, but the pin is `{ref.ref}`: either the comment "
-                        f"is stale or the SHA is not that release. Pin `{_pin_text(ref, claimed)}`"
-                        ".")
+                        f"is stale or the SHA is not that release (if it is the release's tag "
+                        f"object, the run fails with \"manifest unknown\"). Pin "
+                        f"`{_pin_text(ref, claimed)}`.", severity="medium")
                 continue
         if comment_version is not None:
             continue
