@@ -944,3 +944,4 @@ def test_hostile_baseline_is_a_baseline_error(tmp_path: Path, text: str) -> None
     (tmp_path / "b.json").write_bytes(text.encode("latin-1"))
     with pytest.raises(BaselineError, match="cannot read it"):
         read_baseline(tmp_path / "b.json")
+
