@@ -6,15 +6,16 @@ ignored: a typo in ``ignore`` must not silently re-enable or hide a rule.
 
 from __future__ import annotations
 
+import os
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from auditor.catalogue import CONFIDENCES, SEVERITIES, load_index
 from auditor.publishers import Declaration, locate_declarations
 from auditor.selection import expand, suggestion, unknown_message
-from auditor.source import split_lines
+from auditor.source import read_regular, split_lines
+from auditor.tomlsource import MAX_BYTES, TomlProblem, decode_toml, parse_toml
 
 TOP_KEYS = ("select", "ignore", "exclude", "min-severity", "min-confidence", "fail-on",
             "rules", "publishers")
@@ -216,12 +217,6 @@ def _declarations(raw: object, path: str, text: str, prefix: str,
     return tuple(declarations)
 
 
-def _toml_error(path: str, exc: tomllib.TOMLDecodeError) -> ConfigError:
-    match = re.search(r"line (\d+), column (\d+)", str(exc))
-    line, column = (int(match.group(1)), int(match.group(2))) if match else (1, 1)
-    return ConfigError(f"not valid TOML: {str(exc).split(' (at')[0]}", path, line, column)
-
-
 def load_config(root: Path, explicit: Path | None = None,
                 pyproject_text: str | None = None) -> Config:
     """Find and validate the configuration for ``root``.
@@ -235,23 +230,27 @@ def load_config(root: Path, explicit: Path | None = None,
         candidates.append((root / "pubaudit.toml", ""))
         candidates.append((root / "pyproject.toml", "tool.pubaudit"))
     for path, prefix in candidates:
-        if explicit is None and not path.is_file():
+        if explicit is None and not os.path.lexists(path):
             continue
         try:
             display = path.relative_to(root).as_posix()
         except ValueError:
             display = str(path)
-        try:
-            text = (pyproject_text if pyproject_text is not None and path.name ==
-                    "pyproject.toml" and explicit is None else
-                    path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as exc:
-            return Config(display, errors=(ConfigError(f"cannot read the configuration: {exc}",
-                                                       display, 1, 1),))
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            error = _toml_error(display, exc)
+        if pyproject_text is not None and path.name == "pyproject.toml" and explicit is None:
+            text: str | TomlProblem = pyproject_text
+        else:
+            raw = read_regular(path, MAX_BYTES, None if explicit is not None else root)
+            if isinstance(raw, str):
+                return Config(display, errors=(ConfigError(
+                    f"cannot read the configuration: `{display}` {raw}", display, 1, 1),))
+            text = decode_toml(raw)
+        if isinstance(text, TomlProblem):
+            return Config(display, errors=(ConfigError(
+                f"cannot read the configuration: {text.message}", display, text.line,
+                text.column),))
+        parsed = parse_toml(text)
+        if isinstance(parsed, TomlProblem):
+            error = ConfigError(parsed.message, display, parsed.line, parsed.column)
             if prefix:  # its [tool.pubaudit] cannot be known: never guess "no configuration"
                 error = ConfigError(f"{error.message}; pubaudit cannot read its "
                                     "[tool.pubaudit] settings or the project name (and build "
@@ -259,7 +258,7 @@ def load_config(root: Path, explicit: Path | None = None,
                                     error.column)
             return Config(display, errors=(error,), text=text)
         if prefix:
-            table: object = data.get("tool", {})
+            table: object = parsed.get("tool", {})
             table = table.get("pubaudit") if isinstance(table, dict) else None
             if table is None:
                 if explicit is not None:
@@ -269,5 +268,5 @@ def load_config(root: Path, explicit: Path | None = None,
                 return Config(display, errors=(ConfigError("`tool.pubaudit` must be a table",
                                                            display, 1, 1),))
             return parse_config(table, display, text, prefix)
-        return parse_config(data, display, text, prefix)
+        return parse_config(parsed, display, text, prefix)
     return Config()

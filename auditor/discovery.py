@@ -10,8 +10,6 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-import stat
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,7 +17,8 @@ from typing import TYPE_CHECKING
 from auditor import yamlsource
 from auditor.config import Config
 from auditor.model import Workflow, build_composite_action, build_workflow
-from auditor.source import Anchor, SourceFile
+from auditor.source import Anchor, SourceFile, read_regular
+from auditor.tomlsource import TomlProblem, parse_toml
 
 if TYPE_CHECKING:
     from auditor.gitlab import Pipeline
@@ -29,6 +28,7 @@ if TYPE_CHECKING:
 GITLAB_CI_FILE = ".gitlab-ci.yml"
 
 MAX_TEXT_BYTES = 2 * 1024 * 1024  # files scanned for leaked secrets
+_MAX_GITIGNORE_BYTES = 1024 * 1024  # only its first 2,000 patterns are used
 _SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", ".tox", ".nox", "__pycache__",
                         ".mypy_cache", ".ruff_cache", ".pytest_cache", ".hg", ".svn",
                         "site-packages", ".eggs"})
@@ -135,26 +135,6 @@ class _Excluder:
         return False
 
 
-def _read(path: Path, root: Path, limit: int) -> bytes | str:
-    """The file's bytes, or why it cannot be read (a predicate: "is larger than ...")."""
-    try:
-        if path.is_symlink():
-            target = path.resolve()
-            if not target.is_relative_to(root):
-                return "is a symbolic link pointing outside the scanned tree (not followed)"
-        info = path.stat()
-        if not stat.S_ISREG(info.st_mode):  # a FIFO or a device would block or never end
-            return "is not a regular file; not read"
-        if info.st_size > limit:
-            return f"is larger than {limit // (1024 * 1024)} MB; not read"
-        with path.open("rb") as handle:
-            return handle.read(limit + 1)
-    except RuntimeError:  # Path.resolve on a symlink loop (Python 3.11)
-        return "is a symbolic link loop; not read"
-    except (OSError, ValueError) as exc:
-        return f"cannot be read: {exc.strerror if isinstance(exc, OSError) else exc}"
-
-
 _WORKFLOW_KEY_RE = re.compile(rb"^(?:on|jobs|[\"']on[\"'])\s*:", re.M)
 
 
@@ -162,10 +142,8 @@ def _looks_like_workflow(path: Path) -> bool:
     """A YAML file named on the command line outside ``.github/workflows`` is audited as a
     workflow only when it has a top-level ``on:`` or ``jobs:`` (a pre-commit config or a
     docker-compose file is not one)."""
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(yamlsource.MAX_BYTES + 1)
-    except OSError:
+    head = read_regular(path, yamlsource.MAX_BYTES)
+    if isinstance(head, str):
         return True  # let the loader report why it cannot be read
     return _WORKFLOW_KEY_RE.search(head) is not None
 
@@ -185,7 +163,7 @@ def _decode(data: bytes) -> tuple[str | None, str, int, int]:
 
 
 def _load_yaml(repo: Repository, rel: str, path: Path, kind: str) -> None:
-    data = _read(path, repo.root, yamlsource.MAX_BYTES)
+    data = read_regular(path, yamlsource.MAX_BYTES, repo.root)
     anchor = Anchor(rel, ())
     if isinstance(data, str):
         repo.problems.append(LoadProblem(Anchor(rel, (), span=(0, 0, 0, 0)),
@@ -225,7 +203,7 @@ def _load_yaml(repo: Repository, rel: str, path: Path, kind: str) -> None:
 
 
 def _load_project(repo: Repository, path: Path) -> None:
-    data = _read(path, repo.root, MAX_TEXT_BYTES)
+    data = read_regular(path, MAX_TEXT_BYTES, repo.root)
     if isinstance(data, str):
         return
     text, _, _, _ = _decode(data)
@@ -234,9 +212,8 @@ def _load_project(repo: Repository, path: Path) -> None:
     source = SourceFile.from_text("pyproject.toml", text)
     repo.sources["pyproject.toml"] = source
     repo.secret_candidates.append(source)
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError:
+    doc = parse_toml(text)
+    if isinstance(doc, TomlProblem):  # reported as invalid-config by auditor.config
         repo.project = Project(source, None, False, {})
         return
     project = doc.get("project") if isinstance(doc.get("project"), dict) else {}
@@ -257,7 +234,7 @@ def _load_project(repo: Repository, path: Path) -> None:
 
 
 def _consider_text(repo: Repository, rel: str, path: Path) -> None:
-    data = _read(path, repo.root, MAX_TEXT_BYTES)
+    data = read_regular(path, MAX_TEXT_BYTES, repo.root)
     if isinstance(data, str) or b"\x00" in data[:8192]:
         return
     name = rel.rsplit("/", 1)[-1].lower()
@@ -336,11 +313,9 @@ class _PipelineFiles:
         if known is not None:
             return known
         full = self.repo.root / path
-        if not full.is_file():
+        if not full.exists():
             return "does not exist"
-        if not full.resolve().is_relative_to(self.repo.root.resolve()):
-            return "is reached through a symbolic link pointing outside the scanned tree"
-        data = _read(full, self.repo.root, yamlsource.MAX_BYTES)
+        data = read_regular(full, yamlsource.MAX_BYTES, self.repo.root)
         if isinstance(data, str):
             return data
         text, error, _, _ = _decode(data)
@@ -419,9 +394,9 @@ def _load_referenced(repo: Repository) -> None:
 
 
 def _gitignore(root: Path) -> tuple[str, ...]:
-    try:
-        text = (root / ".gitignore").read_text(encoding="utf-8", errors="replace")
-    except OSError:
+    data = read_regular(root / ".gitignore", _MAX_GITIGNORE_BYTES, root)
+    if isinstance(data, str):
         return ()
+    text = data.decode("utf-8", errors="replace")
     return tuple(line.strip() for line in text.splitlines()[:2000]
                  if line.strip() and not line.startswith(("#", "!")))

@@ -23,7 +23,7 @@ from auditor.discovery import Repository, find_root, load_repository
 from auditor.facts import Context
 from auditor.findings import Edit, Finding, Fix, Location, Problem
 from auditor.redact import redact
-from auditor.source import Anchor, SourceFile
+from auditor.source import Anchor, SourceFile, read_regular
 from auditor.suppression import suppresses
 
 if TYPE_CHECKING:
@@ -174,15 +174,25 @@ def enabled_rules(config: Config, options: Options) -> list[RuleSummary]:
             if rule.id in chosen or (rule.id == "invalid-config" and config.errors)]
 
 
+_MAX_BASELINE_BYTES = 64 * 1024 * 1024  # a fingerprint is 64 bytes: a million findings
+
+
 class BaselineError(Exception):
     """The ``--baseline`` file exists but is not a baseline pubaudit can read."""
 
 
 def read_baseline(path: Path) -> set[str]:
+    raw = read_regular(path, _MAX_BASELINE_BYTES)
+    if isinstance(raw, str):
+        raise BaselineError(f"cannot read it: it {raw}")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BaselineError(f"cannot read it: {exc}") from None
+    except RecursionError:
+        raise BaselineError("cannot read it: nested too deeply") from None
+    except ValueError:  # an integer past sys.get_int_max_str_digits()
+        raise BaselineError("cannot read it: a number is too long to read") from None
     if isinstance(data, dict) and isinstance(data.get("fingerprints"), list):
         return {str(f) for f in data["fingerprints"]}
     if isinstance(data, dict) and isinstance(data.get("findings"), list):
@@ -199,14 +209,9 @@ def write_baseline(path: Path, findings: Iterable[Finding]) -> None:
 def _add_source(sources: dict[str, SourceFile], root: Path, path: str) -> None:
     """Read a file a finding points at that was not loaded as CI configuration (a
     ``pubaudit.toml``, ``setup.cfg``...), for its snippet and fingerprint."""
-    try:
-        target = (root / path).resolve()
-        if target.is_relative_to(root.resolve()) and target.is_file() and \
-                target.stat().st_size <= 2 * 1024 * 1024:
-            sources[path] = SourceFile.from_text(
-                path, target.read_text(encoding="utf-8", errors="replace"))
-    except (OSError, RuntimeError, ValueError):  # unreadable, a symlink loop, NUL in a path
-        pass
+    data = read_regular(root / path, 2 * 1024 * 1024, root)
+    if isinstance(data, bytes):
+        sources[path] = SourceFile.from_text(path, data.decode("utf-8", errors="replace"))
 
 
 def _undecided(severity: str, confidence: str) -> tuple[str, str]:

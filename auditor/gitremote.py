@@ -6,6 +6,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from auditor.source import read_regular
+
+# Outside the scanned tree (a worktree's ``gitdir:`` points elsewhere), so no containment
+# check; still read only as regular files with a bound.
+_MAX_GITDIR_BYTES = 4096
+_MAX_CONFIG_BYTES = 16 * 1024 * 1024
+
 _SECTION_RE = re.compile(r'^\s*\[\s*remote\s+"([^"]+)"\s*\]\s*$')
 _URL_RE = re.compile(r"^\s*url\s*=\s*(\S+)\s*$")
 _REMOTE_RE = re.compile(
@@ -40,16 +47,18 @@ def _git_dir(root: Path) -> Path | None:
     try:
         if dot_git.is_dir():
             return dot_git
-        if not dot_git.is_file():
+        data = read_regular(dot_git, _MAX_GITDIR_BYTES)
+        if isinstance(data, str):
             return None
-        text = dot_git.read_text(encoding="utf-8", errors="replace")[:4096]
+        text = data.decode("utf-8", errors="replace")
         match = re.match(r"\s*gitdir:\s*(.+)", text)
         if not match:
             return None
         target = (root / match.group(1).strip()).resolve()
         common = target / "commondir"
-        if common.is_file():
-            target = (target / common.read_text(errors="replace").strip()).resolve()
+        common_data = read_regular(common, _MAX_GITDIR_BYTES)
+        if isinstance(common_data, bytes):
+            target = (target / common_data.decode("utf-8", errors="replace").strip()).resolve()
         return target
     except (OSError, ValueError, RuntimeError):  # unreadable, NUL in a path, symlink loop
         return None
@@ -60,10 +69,10 @@ def remotes(root: Path) -> dict[str, Remote]:
     git_dir = _git_dir(root)
     if git_dir is None:
         return {}
-    try:
-        text = (git_dir / "config").read_text(encoding="utf-8", errors="replace")[:1_000_000]
-    except OSError:
+    data = read_regular(git_dir / "config", _MAX_CONFIG_BYTES)
+    if isinstance(data, str):  # missing, too large, a FIFO, a device: no remote is known
         return {}
+    text = data.decode("utf-8", errors="replace")
     found: dict[str, Remote] = {}
     current: str | None = None
     for line in text.splitlines():

@@ -9,12 +9,12 @@ so a finding can point at the name it compared.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from auditor.gitremote import Remote, remotes
-from auditor.source import Anchor, split_lines
+from auditor.source import Anchor, read_regular, split_lines
+from auditor.tomlsource import TomlProblem, parse_toml
 
 _MAX_BYTES = 2 * 1024 * 1024
 _SETUP_PY_NAME_RE = re.compile(r"""\bname\s*=\s*(['"])([A-Za-z0-9][A-Za-z0-9._-]*)\1""")
@@ -39,12 +39,8 @@ class Identity:
 
 
 def _read(path: Path) -> str | None:
-    try:
-        if not path.is_file() or path.stat().st_size > _MAX_BYTES:
-            return None
-        return path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
+    data = read_regular(path, _MAX_BYTES, path.parent)
+    return None if isinstance(data, str) else data.decode("utf-8", errors="replace")
 
 
 def _find_value(path: str, text: str, section: str, key: str, value: str) -> Anchor:
@@ -68,10 +64,8 @@ def _find_value(path: str, text: str, section: str, key: str, value: str) -> Anc
 def project_name(root: Path) -> ProjectName | None:
     text = _read(root / "pyproject.toml")
     if text is not None:
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError:
-            data = {}
+        parsed = parse_toml(text)  # a problem is reported as invalid-config by auditor.config
+        data = {} if isinstance(parsed, TomlProblem) else parsed
         project = data.get("project")
         if isinstance(project, dict) and isinstance(project.get("name"), str):
             name = project["name"]

@@ -1081,3 +1081,86 @@ def test_publishers_and_scan_agree_on_malformed_declarations(tmp_path: Path,
     text = run(tmp_path, "publishers", ".").stdout
     assert "is malformed" in text
     assert not any(line.endswith(" matches") for line in text.splitlines())
+
+# --------------------------------------------------------------------------- special files
+
+
+SPECIAL_TARGETS = [".gitignore", ".pypirc", "README.md", ".gitlab-ci.yml",
+                   ".github/actions/build/action.yml", ".git/config", "pyproject.toml",
+                   "setup.cfg", "pubaudit.toml"]
+
+
+@pytest.mark.parametrize("rel", SPECIAL_TARGETS)
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero"])
+def test_special_files_are_never_read(tmp_path: Path, rel: str, kind: str) -> None:
+    repo = build(tmp_path, {f"{W}/ok.yml": PUBLISH})
+    (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+    if kind == "fifo":
+        os.mkfifo(repo / rel)
+    else:
+        (repo / rel).symlink_to("/dev/zero")
+    with time_bound(20):
+        report = audit(repo)
+    assert findings(report, "unpinned-action", f"{W}/ok.yml")
+
+
+def test_character_device_linked_inside_the_tree_is_not_read(tmp_path: Path) -> None:
+    from auditor.source import read_regular
+
+    (tmp_path / "zero").symlink_to("/dev/zero")
+    assert "not a regular file" in str(read_regular(tmp_path / "zero", 1024))
+    assert "outside the scanned tree" in str(read_regular(tmp_path / "zero", 1024, tmp_path))
+    os.mkfifo(tmp_path / "pipe")
+    assert "not a regular file" in str(read_regular(tmp_path / "pipe", 1024, tmp_path))
+    (tmp_path / "big").write_bytes(b"x" * 2048)
+    assert "larger than" in str(read_regular(tmp_path / "big", 1024, tmp_path))
+    assert read_regular(tmp_path / "big", 4096, tmp_path) == b"x" * 2048
+
+
+# --------------------------------------------------------------------------- TOML and JSON
+
+
+@pytest.mark.parametrize(("text", "word"), [
+    ("[project]\nname = 'x'\nv = 1" + "0" * 5000 + "\n", "digits"),
+    ("a = " + "[" * 100_000 + "]" * 100_000 + "\n", "nesting"),
+    ("a = " + "{b = " * 50_000 + "1" + "}" * 50_000 + "\n", "nesting"),
+    ("[project]\nname = 'x'\n" + "# " + "x" * (3 * 1024 * 1024) + "\n", "larger"),
+])
+def test_hostile_pyproject_is_a_config_finding(tmp_path: Path, text: str, word: str) -> None:
+    report = audit(tmp_path, {"pyproject.toml": text, f"{W}/ok.yml": PUBLISH})
+    [bad] = findings(report, "invalid-config", "pyproject.toml")
+    assert word in bad.message
+    assert findings(report, "unpinned-action")
+
+
+def test_pyproject_invalid_utf8_points_at_the_byte(tmp_path: Path) -> None:
+    report = audit(tmp_path, {"pyproject.toml": b"[project]\nname = '\xff'\n",
+                              f"{W}/ok.yml": PUBLISH})
+    [bad] = findings(report, "invalid-config", "pyproject.toml")
+    assert "UTF-8" in bad.message and bad.location.line == 2
+
+
+@pytest.mark.parametrize("text", [
+    "select = [1" + "0" * 5000 + "]\n",
+    "select = " + "[" * 100_000 + "]" * 100_000 + "\n",
+])
+def test_hostile_config_option_exits_2(tmp_path: Path, text: str) -> None:
+    build(tmp_path, {"bad.toml": text, f"{W}/ok.yml": PUBLISH})
+    proc = subprocess.run([sys.executable, "-m", "auditor", "scan", ".", "--config", "bad.toml"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=CLI_TIMEOUT,
+                          check=False)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+
+
+@pytest.mark.parametrize("text", [
+    '{"fingerprints": [1' + "0" * 100_000 + "]}",
+    "[" * 100_000 + "]" * 100_000,
+    '{"fingerprints": ["\xff"]}',
+])
+def test_hostile_baseline_is_a_baseline_error(tmp_path: Path, text: str) -> None:
+    from auditor.engine import BaselineError, read_baseline
+
+    (tmp_path / "b.json").write_bytes(text.encode("latin-1"))
+    with pytest.raises(BaselineError, match="cannot read it"):
+        read_baseline(tmp_path / "b.json")
+
