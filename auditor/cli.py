@@ -19,7 +19,7 @@ import typer
 from auditor import __version__
 
 if TYPE_CHECKING:
-    from auditor.engine import Report
+    from auditor.engine.scan import Report
 
 EXIT_HELP = """Exit codes: 0 no finding at or above the threshold (--fail-on, default low);
 1 findings at or above it; 2 usage or configuration error; 3 internal error (a bug)."""
@@ -130,10 +130,10 @@ def scan(
     threshold; 1 findings at or above it; 2 usage or configuration error, or nothing to
     audit in a directory; 3 internal error.
     """
-    from auditor.catalogue import load_index
-    from auditor.engine import BaselineError, Options, scan_repositories
-    from auditor.output import OutputError, check_target, write_report
-    from auditor.selection import expand, split, unknown_message
+    from auditor.engine.scan import BaselineError, Options, scan_repositories
+    from auditor.output.write import OutputError, check_target, write_report
+    from auditor.reading.catalogue import load_index
+    from auditor.reading.selection import expand, split, unknown_message
 
     targets = paths or [Path(".")]
     for target in targets:
@@ -251,12 +251,12 @@ def publishers(
     enter in PyPI's form, whether a declared publisher matches, and the form link.
     Exit codes: 0 listed; 2 usage or configuration error.
     """
-    from auditor.config import load_config
-    from auditor.discovery import find_root, load_repository
-    from auditor.facts import Context
-    from auditor.inert import inert
-    from auditor.redact import redact
-    from auditor.registration import registrations, render_json, render_text, render_toml
+    from auditor.facts.context import Context
+    from auditor.output.inert import inert
+    from auditor.output.redact import redact
+    from auditor.publishers.registration import registrations, render_json, render_text, render_toml
+    from auditor.reading.config import load_config
+    from auditor.repository.discovery import find_root, load_repository
 
     if not path.exists():
         _fail(f"no such file or directory: {path}")
@@ -280,7 +280,7 @@ def publishers(
 @app.command()
 def rules() -> None:
     """List the rules: id, default severity and title."""
-    from auditor.catalogue import load_index
+    from auditor.reading.catalogue import load_index
 
     for rule in load_index().values():
         typer.echo(f"{rule.id:<32} {rule.severity:<7} {rule.title}")
@@ -290,8 +290,8 @@ def rules() -> None:
 def explain(rule: Annotated[str, typer.Argument(help="A rule id, e.g. missing-id-token.")]) \
         -> None:
     """Show one rule's documentation."""
-    from auditor.catalogue import load_catalogue, render_markdown
-    from auditor.selection import suggestion
+    from auditor.reading.catalogue import load_catalogue, render_markdown
+    from auditor.reading.selection import suggestion
 
     catalogue = load_catalogue()
     if rule not in catalogue:
@@ -326,7 +326,7 @@ def explain_log(
     trusted-publishing failure in the log; 1 failures explained; 2 usage error (missing,
     unreadable or binary log, bad --path or --config).
     """
-    from auditor.logreport import UsageError, render_json, render_text, run
+    from auditor.explainlog.report import UsageError, render_json, render_text, run
 
     try:
         explanation = run(logfile, path, config, sys.stdin.buffer)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from auditor.catalogue import INDEX_PATH, load_catalogue, render_index_json, render_markdown
+from auditor.reading.catalogue import INDEX_PATH, load_catalogue, render_index_json, render_markdown
 
 FAMILIES = (("permissions", "Permissions"), ("credentials", "Credentials"),
             ("pinning", "Pinning"), ("triggers", "Environment and triggers"),

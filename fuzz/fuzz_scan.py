@@ -29,7 +29,7 @@ with atheris.instrument_imports():
     import pkgutil
 
     import auditor
-    from auditor.engine import Options, scan
+    from auditor.engine.scan import Options, scan
     from tests.invariants import check_report
 
     # The engine imports some modules only when they apply (GitLab, publisher matching,

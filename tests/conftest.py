@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from auditor.engine import Options, Report, scan
+from auditor.engine.scan import Options, Report, scan
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # The schemas the tests validate against ship with the tests (see tests/schemas/README.md).

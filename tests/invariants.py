@@ -16,8 +16,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from auditor.engine import Report
-from auditor.findings import Location
+from auditor.checks.findings import Location
+from auditor.engine.scan import Report
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_PATH = REPO_ROOT / "auditor" / "schemas" / "report.schema.json"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from auditor.catalogue import CONFIDENCES, SEVERITIES, load_catalogue, render_markdown
 from auditor.checks import REGISTRY
+from auditor.reading.catalogue import CONFIDENCES, SEVERITIES, load_catalogue, render_markdown
 from tests.conftest import REPO_ROOT, scan_tree, write_tree
 
 CATALOGUE = load_catalogue()
@@ -52,7 +52,7 @@ def test_docs_page_is_generated_from_the_catalogue(rule_id: str) -> None:
 
 def test_index_is_generated_from_the_catalogue() -> None:
     """Scans read the small JSON index instead of every TOML file; it must not drift."""
-    from auditor.catalogue import INDEX_PATH, load_index, render_index_json
+    from auditor.reading.catalogue import INDEX_PATH, load_index, render_index_json
 
     assert INDEX_PATH.read_text(encoding="utf-8") == render_index_json(load_catalogue()), (
         "auditor/data/catalogue-index.json drifted from rules/: run `python -m auditor.docs`")

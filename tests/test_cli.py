@@ -74,7 +74,7 @@ def test_bad_config_is_a_finding_with_position_and_exit_two(tmp_path: Path) -> N
 
 
 def test_rules_explain_and_version() -> None:
-    from auditor.catalogue import load_catalogue
+    from auditor.reading.catalogue import load_catalogue
 
     listing = run("rules").stdout
     assert listing.count("\n") == len(load_catalogue()) and "missing-id-token" in listing

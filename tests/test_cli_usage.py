@@ -15,11 +15,11 @@ import jsonschema
 import pytest
 from typer.testing import CliRunner
 
-from auditor.catalogue import load_index
 from auditor.cli import app
-from auditor.config import Config, load_config
-from auditor.engine import Options, enabled_rules, scan
-from auditor.selection import enabled, expand, split, suggestion
+from auditor.engine.scan import Options, enabled_rules, scan
+from auditor.reading.catalogue import load_index
+from auditor.reading.config import Config, load_config
+from auditor.reading.selection import enabled, expand, split, suggestion
 from tests.conftest import REPO_ROOT, UNPINNED_RELEASE, write_tree
 
 runner = CliRunner()

@@ -15,10 +15,10 @@ from functools import cache
 import jsonschema
 import pytest
 
-from auditor.config import Config
-from auditor.discovery import load_repository
-from auditor.engine import Options, scan
+from auditor.engine.scan import Options, scan
 from auditor.formats import json as json_format
+from auditor.reading.config import Config
+from auditor.repository.discovery import load_repository
 from tests.conftest import CORPUS, REPO_ROOT
 
 SCHEMA = json.loads((REPO_ROOT / "auditor" / "schemas" / "report.schema.json").read_text())

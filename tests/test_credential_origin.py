@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from auditor.engine import Options, scan
+from auditor.engine.scan import Options, scan
 from auditor.formats import json as json_format
 from tests.conftest import REPO_ROOT
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from auditor.engine import Options, scan
+from auditor.engine.scan import Options, scan
 from tests.conftest import CORPUS
 from tests.invariants import formats, render
 

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from auditor.catalogue import load_catalogue
-from auditor.explainlog import ONLINE_RULES, Diagnosis, diagnose
-from auditor.logparse import LogFacts, logical_lines, parse_log
-from auditor.logread import LogReadError, LogText, read_log
-from auditor.logreport import as_dict, explain, render_text
-from auditor.publishers import publisher_sides
+from auditor.explainlog.explain import ONLINE_RULES, Diagnosis, diagnose
+from auditor.explainlog.parse import LogFacts, logical_lines, parse_log
+from auditor.explainlog.read import LogReadError, LogText, read_log
+from auditor.explainlog.report import as_dict, explain, render_text
+from auditor.publishers.sides import publisher_sides
+from auditor.reading.catalogue import load_catalogue
 from tests.conftest import REPO_ROOT, release_workflow, write_tree
 
 LOGS = REPO_ROOT / "fixtures" / "logs"
@@ -262,7 +262,7 @@ def test_one_line_messages(message: str, kind: str) -> None:
 def test_guards_hold_on_every_line_a_pattern_matches() -> None:
     """Each pattern's guard literals are a fast reject: no line the pattern matches may lack
     all of them (checked on the fixtures and the messages above)."""
-    from auditor.logparse import PATTERNS
+    from auditor.explainlog.parse import PATTERNS
 
     texts = [text_of(p) for p in LOGS.iterdir()] + [m for m, _ in MESSAGES]
     checked = 0
@@ -724,7 +724,7 @@ def test_unknown_log_explains_nothing(tmp_path: Path) -> None:
 
 
 def render_text_of(diagnosis: Diagnosis) -> str:
-    from auditor.logreport import Explanation
+    from auditor.explainlog.report import Explanation
 
     return render_text(Explanation("x.log", parse_log(""), (diagnosis,), ()))
 

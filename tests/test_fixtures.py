@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from auditor.engine import Options, scan
+from auditor.engine.scan import Options, scan
 from tests.conftest import REPO_ROOT
 
 CASES_DIR = REPO_ROOT / "fixtures" / "cases"
@@ -49,7 +49,7 @@ def expected_markers(case: Path) -> set[tuple[str, int, str]]:
 
 
 def test_every_rule_has_fixture_cases() -> None:
-    from auditor.catalogue import load_catalogue
+    from auditor.reading.catalogue import load_catalogue
 
     missing = [rule for rule in load_catalogue() if rule != "invalid-config" and not any(
         CASES_DIR.glob(f"{rule}/*"))]

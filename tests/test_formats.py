@@ -18,12 +18,12 @@ from typing import Any
 import jsonschema
 import pytest
 
-from auditor.catalogue import load_catalogue
-from auditor.config import Config
-from auditor.engine import Options, Report, scan
-from auditor.findings import Finding, Location
+from auditor.checks.findings import Finding, Location
+from auditor.engine.scan import Options, Report, scan
 from auditor.formats import github, markdown, sarif
 from auditor.formats.linehash import line_hashes
+from auditor.reading.catalogue import load_catalogue
+from auditor.reading.config import Config
 from tests.conftest import CORPUS, REPO_ROOT, SCHEMAS, UNPINNED_RELEASE, scan_tree, write_tree
 
 CASES = sorted(p for p in (REPO_ROOT / "fixtures" / "cases").glob("*/*") if p.is_dir())

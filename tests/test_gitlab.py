@@ -8,16 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from auditor.config import Config
-from auditor.discovery import Repository, load_repository
-from auditor.engine import Options, scan
-from auditor.facts import Context
+from auditor.engine.scan import Options, scan
+from auditor.facts.context import Context
 from auditor.formats import json as json_format
-from auditor.gitlab import GitlabJob, Pipeline, is_top_level
-from auditor.gitlab_conditions import FALSE, TRUE, UNKNOWN, without_tag
-from auditor.gitlab_merge import glob_matches
-from auditor.gitlab_publish import GitlabPublishJob, id_token_variable
-from auditor.source import Anchor
+from auditor.gitlab.conditions import FALSE, TRUE, UNKNOWN, without_tag
+from auditor.gitlab.merge import glob_matches
+from auditor.gitlab.pipeline import GitlabJob, Pipeline, is_top_level
+from auditor.reading.config import Config
+from auditor.reading.source import Anchor
+from auditor.repository.discovery import Repository, load_repository
+from auditor.upload.gitlab import GitlabPublishJob, id_token_variable
 from tests.conftest import scan_tree, write_tree
 
 

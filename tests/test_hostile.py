@@ -29,10 +29,10 @@ from typing import Any
 import pytest
 import yaml._yaml
 
-from auditor import yamlsource
-from auditor.engine import Report
-from auditor.findings import Finding
-from auditor.guards import possible
+from auditor.checks.findings import Finding
+from auditor.engine.scan import Report
+from auditor.github.guards import possible
+from auditor.reading import yamlsource
 from tests.conftest import scan_tree
 from tests.invariants import check_report
 
@@ -729,7 +729,7 @@ def test_reusable_workflow_call_cycles(tmp_path: Path, explicit: bool) -> None:
     build(tmp_path, {".git/config": "", f"{W}/a.yml": caller("b.yml"),
                      f"{W}/b.yml": caller("a.yml"), f"{W}/self.yml": caller("self.yml")})
     if explicit:
-        from auditor.engine import Options, scan
+        from auditor.engine.scan import Options, scan
 
         report = scan([tmp_path / W / "a.yml"], Options())
         check_report(report, report.root)
@@ -957,7 +957,7 @@ def test_no_secret_in_any_output(tmp_path: Path) -> None:
     ("no secret here: pypi-short", "no secret here: pypi-short"),
 ])
 def test_redact(text: str, expected: str) -> None:
-    from auditor.redact import redact
+    from auditor.output.redact import redact
 
     assert redact(text).startswith(expected)
     assert redact(redact(text)) == redact(text)
@@ -1105,7 +1105,7 @@ def test_special_files_are_never_read(tmp_path: Path, rel: str, kind: str) -> No
 
 
 def test_character_device_linked_inside_the_tree_is_not_read(tmp_path: Path) -> None:
-    from auditor.source import read_regular
+    from auditor.reading.source import read_regular
 
     (tmp_path / "zero").symlink_to("/dev/zero")
     assert "not a regular file" in str(read_regular(tmp_path / "zero", 1024))
@@ -1158,7 +1158,7 @@ def test_hostile_config_option_exits_2(tmp_path: Path, text: str) -> None:
     '{"fingerprints": ["\xff"]}',
 ])
 def test_hostile_baseline_is_a_baseline_error(tmp_path: Path, text: str) -> None:
-    from auditor.engine import BaselineError, read_baseline
+    from auditor.engine.scan import BaselineError, read_baseline
 
     (tmp_path / "b.json").write_bytes(text.encode("latin-1"))
     with pytest.raises(BaselineError, match="cannot read it"):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from auditor.engine import Report
-from auditor.yamlsource import load
+from auditor.engine.scan import Report
+from auditor.reading.yamlsource import load
 from tests.conftest import scan_tree, write_tree
 
 GOOD = """

@@ -4,8 +4,8 @@ because the release run fails."""
 
 from __future__ import annotations
 
-from auditor.engine import Options, scan
-from auditor.findings import Finding
+from auditor.checks.findings import Finding
+from auditor.engine.scan import Options, scan
 from tests.conftest import REPO_ROOT
 
 CASES = REPO_ROOT / "fixtures" / "cases"

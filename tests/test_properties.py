@@ -23,7 +23,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from auditor.engine import Options, scan
+from auditor.engine.scan import Options, scan
 from tests.conftest import CORPUS
 from tests.invariants import check_report
 

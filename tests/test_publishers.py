@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from auditor.config import load_config
-from auditor.engine import Report
-from auditor.gitremote import parse_remote_url
-from auditor.identity import project_name
-from auditor.publishers import normalize_project
+from auditor.engine.scan import Report
+from auditor.reading.config import load_config
+from auditor.reading.declarations import normalize_project
+from auditor.reading.gitremote import parse_remote_url
+from auditor.reading.identity import project_name
 from tests.conftest import CORPUS, release_workflow, scan_tree, write_tree
 
 GIT_CONFIG = '[remote "origin"]\n\turl = {url}\n'
@@ -265,10 +265,10 @@ def _manifest_trusted() -> dict[str, dict[str, set[str]]]:
 def test_publishers_on_the_corpus_name_the_labelled_workflows(tmp_path: Path) -> None:
     """Every labelled trusted-publishing workflow of the corpus gets a registration with
     the repository's owner/name (from a written `origin`) and its own file name."""
-    from auditor.config import load_config
-    from auditor.discovery import load_repository
-    from auditor.facts import Context
-    from auditor.registration import registrations
+    from auditor.facts.context import Context
+    from auditor.publishers.registration import registrations
+    from auditor.reading.config import load_config
+    from auditor.repository.discovery import load_repository
 
     missing = []
     for repo, workflows in sorted(_manifest_trusted().items()):

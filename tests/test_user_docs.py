@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from auditor.catalogue import load_catalogue
-from auditor.config import PUBLISHER_KEYS, TOP_KEYS
+from auditor.reading.catalogue import load_catalogue
+from auditor.reading.config import PUBLISHER_KEYS, TOP_KEYS
 from tests.conftest import REPO_ROOT
 
 DOCS = REPO_ROOT / "docs"

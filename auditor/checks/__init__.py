@@ -1,7 +1,7 @@
 """The rule registry: rule id -> check function. One module per rule family.
 
-A check receives the :class:`~auditor.facts.Context` and yields
-:class:`~auditor.findings.Problem` objects; the engine stamps id, severity and position.
+A check receives the :class:`~auditor.facts.context.Context` and yields
+:class:`~auditor.checks.findings.Problem` objects; the engine stamps id, severity and position.
 A test keeps this registry and the catalogue in ``rules/`` in one-to-one correspondence.
 
 Entries name ``module.function`` and are imported on first use: a repository without GitLab
@@ -14,8 +14,8 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterator
 
-from auditor.facts import Context
-from auditor.findings import Problem
+from auditor.checks.findings import Problem
+from auditor.facts.context import Context
 
 Check = Callable[[Context], Iterator[Problem]]
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from auditor.facts import Context
-from auditor.findings import Problem
-from auditor.index_scope import index_scope
-from auditor.publish import Credential, PublishStep
-from auditor.redact import describe_token, plausible_pypi_token, pypi_token_res
-from auditor.source import Anchor, SourceFile
-from auditor.yamlsource import is_false
+from auditor.checks.findings import Problem
+from auditor.facts.context import Context
+from auditor.output.redact import describe_token, plausible_pypi_token, pypi_token_res
+from auditor.reading.source import Anchor, SourceFile
+from auditor.reading.yamlsource import is_false
+from auditor.upload.publish import Credential, PublishStep
+from auditor.upload.scope import index_scope
 
 _TP_METHODS = frozenset({"gh-action-pypi-publish", "twine", "uv", "pdm", "maturin"})
 _NO_TP_METHODS = frozenset({"poetry", "flit", "hatch", "other"})

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.facts import Context
-from auditor.findings import Problem
-from auditor.gitlab import IdToken
-from auditor.gitlab_publish import GitlabPublishJob, GitlabPublishStep, id_token_variable
-from auditor.publishers import INDEX_NAMES
-from auditor.source import Anchor
+from auditor.checks.findings import Problem
+from auditor.facts.context import Context
+from auditor.gitlab.pipeline import IdToken
+from auditor.reading.declarations import INDEX_NAMES
+from auditor.reading.source import Anchor
+from auditor.upload.gitlab import GitlabPublishJob, GitlabPublishStep, id_token_variable
 
 
 def _trusted_steps(pj: GitlabPublishJob) -> list[GitlabPublishStep]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.facts import Context
-from auditor.findings import Problem
-from auditor.source import Anchor
+from auditor.checks.findings import Problem
+from auditor.facts.context import Context
+from auditor.reading.source import Anchor
 
 
 def invalid_yaml(ctx: Context) -> Iterator[Problem]:
@@ -46,9 +46,9 @@ def invalid_config(ctx: Context) -> Iterator[Problem]:
 
 def unknown_suppression(ctx: Context) -> Iterator[Problem]:
     """Inline ignores naming no rule: they suppress nothing while looking as if they did."""
-    from auditor.catalogue import load_index
-    from auditor.selection import suggestion
-    from auditor.suppression import EVERY_RULE, ignored_names
+    from auditor.engine.suppression import EVERY_RULE, ignored_names
+    from auditor.reading.catalogue import load_index
+    from auditor.reading.selection import suggestion
 
     known = load_index()
     for path, source in sorted(ctx.repo.sources.items()):

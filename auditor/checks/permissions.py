@@ -5,12 +5,12 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Iterator
 
-from auditor.facts import Context, EffectivePermissions, PublishJob
-from auditor.findings import Problem
-from auditor.index_scope import index_scope
-from auditor.model import Job, Permissions, Workflow
-from auditor.publish import PublishStep
-from auditor.source import Anchor
+from auditor.checks.findings import Problem
+from auditor.facts.context import Context, EffectivePermissions, PublishJob
+from auditor.github.model import Job, Permissions, Workflow
+from auditor.reading.source import Anchor
+from auditor.upload.publish import PublishStep
+from auditor.upload.scope import index_scope
 
 NEEDS_PYPI_TOKEN = frozenset({"gh-action-pypi-publish", "twine", "uv", "pdm", "maturin"})
 

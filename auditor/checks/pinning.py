@@ -5,14 +5,14 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Iterator
 
-from auditor.facts import Context
-from auditor.findings import FixHint, Problem
-from auditor.model import ActionRef, Step, Workflow
-from auditor.publish import PYPI_ACTION
-from auditor.releases import Release, parse_version, release_table
-from auditor.source import Anchor
-from auditor.upload_distance import APART, CREDENTIAL, upload_distance
-from auditor.yamlsource import Scalar
+from auditor.checks.findings import FixHint, Problem
+from auditor.facts.context import Context
+from auditor.facts.upload_distance import APART, CREDENTIAL, upload_distance
+from auditor.github.model import ActionRef, Step, Workflow
+from auditor.github.releases import Release, parse_version, release_table
+from auditor.reading.source import Anchor
+from auditor.reading.yamlsource import Scalar
+from auditor.upload.publish import PYPI_ACTION
 
 
 def _uses_in_publishing_workflows(ctx: Context) -> Iterator[tuple[ActionRef, Anchor, Step | None]]:

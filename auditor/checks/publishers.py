@@ -10,17 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.facts import Context
-from auditor.findings import Problem
-from auditor.matching import Assignment, Mismatch, declaration_key, form_link
-from auditor.publishers import (
-    INDEX_HOSTS,
-    INDEX_NAMES,
-    Declaration,
-    Expected,
-    normalize_project,
+from auditor.checks.findings import Problem
+from auditor.facts.context import Context
+from auditor.publishers.expected import Expected
+from auditor.publishers.matching import (
+    Assignment,
+    Mismatch,
+    declaration_key,
+    form_link,
+    publisher_audit,
 )
-from auditor.source import Anchor
+from auditor.reading.declarations import INDEX_HOSTS, INDEX_NAMES, Declaration, normalize_project
+from auditor.reading.source import Anchor
 
 
 def _values(exp: Expected) -> str:
@@ -59,7 +60,7 @@ def undeclared_publisher(ctx: Context) -> Iterator[Problem]:
     if ctx.config.publishers:
         return
     project = ctx.identity.project.name if ctx.identity.project else None
-    for exp in ctx.publishers.expected:
+    for exp in publisher_audit(ctx).expected:
         index = INDEX_NAMES[exp.index]
         link = form_link(exp, project)
         pending = form_link(exp, project, pending=True)
@@ -82,7 +83,7 @@ def _grouped(ctx: Context, fields: tuple[str, ...]) -> Iterator[
     """Mismatches of ``fields``, one per (declaration, field, values), with their jobs."""
     groups: dict[tuple[int, str, str | None, str | None],
                  tuple[Declaration, Mismatch, list[Assignment]]] = {}
-    for assignment in ctx.publishers.assignments:
+    for assignment in publisher_audit(ctx).assignments:
         decl = assignment.declaration
         if decl is None:
             continue
@@ -173,7 +174,7 @@ def publisher_environment_mismatch(ctx: Context) -> Iterator[Problem]:
 
 
 def publisher_repository_mismatch(ctx: Context) -> Iterator[Problem]:
-    for assignment in ctx.publishers.assignments:
+    for assignment in publisher_audit(ctx).assignments:
         decl = assignment.declaration
         found = [m for m in assignment.mismatches if m.field in ("owner", "repository")]
         if decl is None or not found:
@@ -233,11 +234,11 @@ def publisher_project_mismatch(ctx: Context) -> Iterator[Problem]:
 
 
 def publisher_missing_for_index(ctx: Context) -> Iterator[Problem]:
-    valid = ctx.publishers.valid
+    valid = publisher_audit(ctx).valid
     if not valid:
         return  # nothing declared (undeclared-publisher), or only malformed declarations
     project = ctx.identity.project.name if ctx.identity.project else None
-    for assignment in ctx.publishers.assignments:
+    for assignment in publisher_audit(ctx).assignments:
         if assignment.declaration is not None:
             continue
         exp = assignment.expected
@@ -261,7 +262,7 @@ def publisher_missing_for_index(ctx: Context) -> Iterator[Problem]:
 
 def publisher_malformed(ctx: Context) -> Iterator[Problem]:
     by_number = {d.number: d for d in ctx.config.publishers}
-    for bad in ctx.publishers.malformed:
+    for bad in publisher_audit(ctx).malformed:
         decl = by_number[bad.number]
         yield Problem(bad.anchor, f"{decl.describe()}: {bad.message}. Fix the declaration "
                       "(and the publisher on PyPI if it was registered this way).")
@@ -270,7 +271,7 @@ def publisher_malformed(ctx: Context) -> Iterator[Problem]:
 def publisher_unused(ctx: Context) -> Iterator[Problem]:
     if ctx.repo.partial:
         return  # only some files were loaded: other jobs may use it
-    audit = ctx.publishers
+    audit = publisher_audit(ctx)
     malformed = {m.number for m in audit.malformed}
     for decl in audit.declarations:
         if decl.number in audit.used or decl.number in malformed:

@@ -7,17 +7,17 @@ import re
 from collections.abc import Iterator
 from fnmatch import fnmatchcase
 
-from auditor.distflow import packages_dir, replay
-from auditor.facts import Context, PublishJob
-from auditor.findings import Problem
-from auditor.index_scope import index_scope
-from auditor.indexes import upload_url_problem
-from auditor.model import Job, Step, Workflow
-from auditor.positions import scalar_span
-from auditor.publish import PYPA_INPUTS, PYPA_SNAKE_INPUTS, PublishStep, resolve_tool
-from auditor.shell import split_commands, strip_prefixes
-from auditor.source import Anchor
-from auditor.yamlsource import Mapping, Scalar, Sequence, is_false, is_true
+from auditor.checks.findings import Problem
+from auditor.facts.context import Context, PublishJob
+from auditor.github.distflow import packages_dir, replay
+from auditor.github.model import Job, Step, Workflow
+from auditor.reading.positions import scalar_span
+from auditor.reading.source import Anchor
+from auditor.reading.yamlsource import Mapping, Scalar, Sequence, is_false, is_true
+from auditor.upload.indexes import upload_url_problem
+from auditor.upload.publish import PYPA_INPUTS, PYPA_SNAKE_INPUTS, PublishStep, resolve_tool
+from auditor.upload.scope import index_scope
+from auditor.upload.shell import split_commands, strip_prefixes
 
 _BUILD_ACTIONS = frozenset({"pypa/cibuildwheel", "hynek/build-and-inspect-python-package",
                             "joerick/cibuildwheel"})

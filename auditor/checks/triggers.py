@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from auditor.facts import Context, PublishJob, Reach
-from auditor.findings import Problem
-from auditor.index_scope import index_scope
-from auditor.model import Job, Step, Workflow
-from auditor.publish import PublishStep
-from auditor.shell import split_commands, strip_prefixes
-from auditor.yamlsource import is_true
+from auditor.checks.findings import Problem
+from auditor.facts.context import Context, PublishJob, Reach
+from auditor.github.model import Job, Step, Workflow
+from auditor.reading.yamlsource import is_true
+from auditor.upload.publish import PublishStep
+from auditor.upload.scope import index_scope
+from auditor.upload.shell import split_commands, strip_prefixes
 
 DANGEROUS = {
     "pull_request_target": "runs with the base repository's privileges on code a fork can "

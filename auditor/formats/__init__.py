@@ -1,4 +1,4 @@
-"""Output formats. Each module renders a :class:`~auditor.engine.Report` to a string."""
+"""Output formats. Each module renders a :class:`~auditor.engine.scan.Report` to a string."""
 
 from __future__ import annotations
 

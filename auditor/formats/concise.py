@@ -3,18 +3,18 @@
 ``path:line:col: severity rule-id message``, where the message is its first sentence and
 the path opens from the current directory (as in ``--format text``). The last line is the
 same summary as the text format's. Messages come redacted from the engine; paths and
-messages are printed inert, and no line can start a workflow command (``auditor.inert``).
+messages are printed inert, and no line can start a workflow command (``auditor.output.inert``).
 """
 
 from __future__ import annotations
 
 import re
 
-from auditor.display import display_path
-from auditor.engine import Report
-from auditor.findings import Finding
+from auditor.checks.findings import Finding
+from auditor.engine.scan import Report
 from auditor.formats.text import summary
-from auditor.inert import inert, no_commands
+from auditor.output.inert import inert, no_commands
+from auditor.output.paths import display_path
 
 # A sentence ends at ". " followed by a capital or a backtick, not inside `a.b` or "e.g. x".
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`])")

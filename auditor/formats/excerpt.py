@@ -1,12 +1,12 @@
 """The source line a finding points at, as a format may print it: redacted, inert, clipped.
 
 This is the one place where output reads the text of scanned files, so it is where secrets
-are masked (``auditor.redact``) and control characters escaped (``auditor.inert``). Secrets
-are found in the whole file once, not in the line, so a key body spread over several lines
-or a token cut by the clip is masked all the same. A line is clipped to ``CONTEXT``
-characters either side of the span (and a span to ``MAX_SPAN``), marked with ``…``: a
-one-line workflow of a thousand jobs would otherwise print the whole line per finding, and
-the output would grow with the square of the input.
+are masked (``auditor.output.redact``) and control characters escaped
+(``auditor.output.inert``). Secrets are found in the whole file once, not in the line, so a
+key body spread over several lines or a token cut by the clip is masked all the same. A line
+is clipped to ``CONTEXT`` characters either side of the span (and a span to ``MAX_SPAN``),
+marked with ``…``: a one-line workflow of a thousand jobs would otherwise print the whole
+line per finding, and the output would grow with the square of the input.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from auditor.inert import escape_char, is_unsafe
-from auditor.redact import secret_spans
-from auditor.source import SourceFile
+from auditor.output.inert import escape_char, is_unsafe
+from auditor.output.redact import secret_spans
+from auditor.reading.source import SourceFile
 
 CONTEXT = 200
 MAX_SPAN = 400

@@ -4,7 +4,7 @@ One ``::error``/``::warning``/``::notice`` line per unsuppressed finding, on std
 at column 1. GitHub decodes ``%25``, ``%0D`` and ``%0A`` in the message, and additionally
 ``%3A`` and ``%2C`` in property values, so everything we print is escaped that way: a
 message or a workflow file name cannot end the command early or start a second one. Text
-from the repository is made inert first (``auditor.inert``): its own line breaks and
+from the repository is made inert first (``auditor.output.inert``): its own line breaks and
 control characters are shown as ``\\x1b``; line breaks in a message become ``%0A`` (a
 multi-line annotation), and in a file name ``\\n``.
 
@@ -26,12 +26,12 @@ summary, which GitHub shows as ordinary log text.
 
 from __future__ import annotations
 
-from auditor.catalogue import SEVERITIES
-from auditor.engine import Report
-from auditor.findings import Finding
+from auditor.checks.findings import Finding
+from auditor.engine.scan import Report
 from auditor.formats.locations import repository_path, repository_prefix, utf16_span
 from auditor.formats.text import files_read
-from auditor.inert import inert
+from auditor.output.inert import inert
+from auditor.reading.catalogue import SEVERITIES
 
 COMMANDS = {"high": "error", "medium": "warning", "low": "notice", "info": "notice"}
 RENDERED_PER_KIND = 10

@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 
 from auditor import __version__
-from auditor.catalogue import SEVERITIES
-from auditor.engine import Report
-from auditor.findings import Finding
-from auditor.inert import surrogate_safe
+from auditor.checks.findings import Finding
+from auditor.engine.scan import Report
+from auditor.output.inert import surrogate_safe
+from auditor.reading.catalogue import SEVERITIES
 
 SCHEMA_VERSION = 1
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 import posixpath
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from auditor.discovery import find_root
-from auditor.engine import Report
-from auditor.findings import Location
+from auditor.checks.findings import Location
+from auditor.engine.scan import Report
+from auditor.repository.discovery import find_root
 
 
 def repository_root(root: Path) -> Path:

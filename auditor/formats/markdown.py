@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import re
 
-from auditor.catalogue import SEVERITIES
-from auditor.engine import Report
-from auditor.findings import Finding
+from auditor.checks.findings import Finding
+from auditor.engine.scan import Report
 from auditor.formats.locations import repository_path, repository_prefix
-from auditor.inert import inert, no_commands
+from auditor.output.inert import inert, no_commands
+from auditor.reading.catalogue import SEVERITIES
 
 SUMMARY_LIMIT = 1024 * 1024
 """GitHub's limit for one step's summary, in bytes."""

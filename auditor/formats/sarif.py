@@ -34,9 +34,8 @@ from typing import Any
 from urllib.parse import quote
 
 from auditor import __version__
-from auditor.catalogue import DOCS_BASE, Rule, load_catalogue
-from auditor.engine import Report
-from auditor.findings import Finding, Fix, Location
+from auditor.checks.findings import Finding, Fix, Location
+from auditor.engine.scan import Report
 from auditor.formats.linehash import line_hashes
 from auditor.formats.locations import (
     repository_path,
@@ -45,8 +44,9 @@ from auditor.formats.locations import (
     source_line,
     utf16_span,
 )
-from auditor.inert import surrogate_safe
-from auditor.redact import redact
+from auditor.output.inert import surrogate_safe
+from auditor.output.redact import redact
+from auditor.reading.catalogue import DOCS_BASE, Rule, load_catalogue
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = DOCS_BASE.removesuffix("rules/")

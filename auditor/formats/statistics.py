@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from auditor.catalogue import SEVERITIES, load_index
-from auditor.engine import Report
+from auditor.engine.scan import Report
 from auditor.formats.text import summary
+from auditor.reading.catalogue import SEVERITIES, load_index
 
 
 def render(report: Report) -> str:

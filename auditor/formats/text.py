@@ -2,7 +2,7 @@
 
 Colour only when asked for (``color=True``, decided by the CLI from the terminal,
 ``--no-color``, ``NO_COLOR`` and ``FORCE_COLOR``); plain ANSI codes, no rich import.
-Everything from the repository is printed inert (``auditor.inert``) and source lines come
+Everything from the repository is printed inert (``auditor.output.inert``) and source lines come
 redacted and clipped from ``formats/excerpt.py``.
 """
 
@@ -11,12 +11,12 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from auditor.catalogue import SEVERITIES
-from auditor.display import display_path
-from auditor.engine import Report
-from auditor.findings import Finding, Location
+from auditor.checks.findings import Finding, Location
+from auditor.engine.scan import Report
 from auditor.formats.excerpt import Excerpts
-from auditor.inert import inert, no_commands
+from auditor.output.inert import inert, no_commands
+from auditor.output.paths import display_path
+from auditor.reading.catalogue import SEVERITIES
 
 _COLORS = {"high": "\033[1;31m", "medium": "\033[33m", "low": "\033[36m", "info": "\033[2m"}
 _BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"

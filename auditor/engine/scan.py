@@ -1,0 +1,353 @@
+"""The engine: run the rules, stamp their problems into findings, suppress, filter, sort.
+
+The engine, not the rule, sets the id, severity, confidence and help URI of a finding, turns
+anchors into spans, and computes fingerprints from routes and content (never line numbers),
+so a finding keeps its fingerprint when unrelated lines are added above it. Every message,
+related-location label and fix passes ``auditor.output.redact`` here, so no format can print a
+secret that a rule quoted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from auditor.checks import REGISTRY, applies, load_check
+from auditor.checks.findings import Edit, Finding, Fix, Location, Problem
+from auditor.engine.suppression import suppresses
+from auditor.facts.context import Context
+from auditor.output.redact import redact
+from auditor.reading.catalogue import CONFIDENCES, SEVERITIES, RuleSummary, load_index
+from auditor.reading.config import Config, load_config
+from auditor.reading.source import Anchor, SourceFile, read_regular
+from auditor.repository.discovery import Repository, find_root, load_repository
+
+if TYPE_CHECKING:
+    from auditor.publishers.inventory import InventoryEntry
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """What the command line asks of a scan (the configuration file gives the rest)."""
+
+    select: tuple[str, ...] | None = None
+    ignore: tuple[str, ...] = ()
+    min_severity: str | None = None
+    min_confidence: str | None = None
+    fail_on: str | None = None
+    config_file: Path | None = None
+    baseline: Path | None = None
+
+
+@dataclass(slots=True)
+class Report:
+    """The outcome of a scan: findings, the publish-job inventory, and what formats need."""
+
+    root: Path
+    display_root: str
+    findings: list[Finding]
+    inventory: list[InventoryEntry]  # every publish job and index (GitHub and GitLab)
+    files: int
+    config: Config
+    sources: dict[str, SourceFile] = field(default_factory=dict)
+    fail_on: str = "low"
+    baseline_written: Path | None = None
+    partial: bool = False  # only given files were read (pre-commit), not a whole tree
+    nothing_to_audit: bool = False  # a whole tree without CI files, pyproject.toml or config
+    parts: tuple[Report, ...] = ()  # one report per repository when several were scanned
+
+    @property
+    def publish_job_count(self) -> int:
+        if self.parts:  # paths are per repository: a/x.yml and b/x.yml are both "x.yml"
+            return sum(part.publish_job_count for part in self.parts)
+        return len({(e.path, e.job) for e in self.inventory})
+
+    def publish_jobs(self) -> list[dict[str, object]]:
+        """The inventory as the formats print it, secrets masked (an upload URL may carry
+        a password)."""
+        return [{key: _redacted(value) for key, value in entry.as_dict().items()}
+                for entry in self.inventory]
+
+    @property
+    def active(self) -> list[Finding]:
+        return [f for f in self.findings if not f.suppressed]
+
+    @property
+    def repositories(self) -> tuple[Report, ...]:
+        """The per-repository reports: ``parts``, or this report when it covers one."""
+        return self.parts or (self,)
+
+    @property
+    def failed(self) -> bool:
+        if self.parts:  # each repository has its own configured threshold
+            return any(part.failed for part in self.parts)
+        threshold = SEVERITIES.index(self.fail_on)
+        return any(SEVERITIES.index(f.severity) >= threshold for f in self.active)
+
+
+def _redacted(value: object) -> object:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {key: _redacted(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redacted(item) for item in value]
+    return value
+
+
+def _span(anchor: Anchor, sources: dict[str, SourceFile]) -> tuple[int, int, int, int]:
+    """A 0-based (line, col, end line, end col) for an anchor; block scalars are clamped to
+    their last content line."""
+    if anchor.span is not None:
+        return anchor.span
+    node = anchor.node
+    if node is None:
+        return (0, 0, 0, 0)
+    line, col, end_line, end_col = node.start.line, node.start.column, node.end.line, \
+        node.end.column
+    source = sources.get(anchor.path)
+    if source is not None and end_line > line:
+        while end_line > line and (end_col == 0 or end_line >= len(source.lines)):
+            end_line -= 1
+            end_col = len(source.lines[end_line]) if end_line < len(source.lines) else 0
+        if end_line > line and end_line < len(source.lines):
+            end_col = min(end_col, len(source.lines[end_line]))
+    if source is not None and end_line == line and 0 <= line < len(source.lines):
+        end_col = min(end_col, max(len(source.lines[line]), col))
+    return (line, col, end_line, max(end_col, col if end_line == line else end_col))
+
+
+def _location(anchor: Anchor, sources: dict[str, SourceFile]) -> Location:
+    line, col, end_line, end_col = _span(anchor, sources)
+    return Location(anchor.path, line + 1, col + 1, end_line + 1, end_col + 1)
+
+
+def _fingerprint(rule: str, anchor: Anchor, sources: dict[str, SourceFile],
+                 location: Location) -> str:
+    source = sources.get(anchor.path)
+    content = ""
+    if source is not None and 0 < location.line <= len(source.lines):
+        content = source.lines[location.line - 1].strip()
+    route = "/".join(str(part) for part in anchor.route)
+    # surrogateescape: a file name that is not UTF-8 is fingerprinted from its bytes.
+    digest = hashlib.sha256(f"{rule}\x00{anchor.path}\x00{route}\x00{content}".encode(
+        "utf-8", "surrogateescape"))
+    return digest.hexdigest()[:32]
+
+
+def _suppressed_inline(finding: Finding, sources: dict[str, SourceFile]) -> bool:
+    for location in (finding.location, *(loc for _, loc in finding.related)):
+        source = sources.get(location.path)
+        if source is None:
+            continue
+        for line_no in {location.line, location.end_line}:
+            if not 0 < line_no <= len(source.lines):
+                continue
+            if suppresses(source.lines[line_no - 1], finding.rule):
+                return True
+    return False
+
+
+def _fix(problem: Problem, sources: dict[str, SourceFile]) -> Fix | None:
+    hint = problem.fix
+    if hint is None:
+        return None
+    location = _location(hint.anchor, sources)
+    edit = Edit(location.path, location.line, location.column, location.end_line,
+                location.end_column, redact(hint.replacement))
+    return Fix(redact(hint.title), hint.safe, (edit,))
+
+
+def enabled_rules(config: Config, options: Options) -> list[RuleSummary]:
+    """The rules this scan runs: ``--select`` replaces the configuration's ``select``,
+    ``--ignore`` adds to its ``ignore``; selectors as :mod:`auditor.reading.selection` reads
+    them."""
+    from auditor.reading.selection import enabled
+
+    catalogue = load_index()
+    select = options.select if options.select is not None else config.select
+    chosen = enabled(catalogue, select, (*config.ignore, *options.ignore))
+    return [rule for rule in catalogue.values()
+            if rule.id in chosen or (rule.id == "invalid-config" and config.errors)]
+
+
+_MAX_BASELINE_BYTES = 64 * 1024 * 1024  # a fingerprint is 64 bytes: a million findings
+
+
+class BaselineError(Exception):
+    """The ``--baseline`` file exists but is not a baseline pubaudit can read."""
+
+
+def read_baseline(path: Path) -> set[str]:
+    raw = read_regular(path, _MAX_BASELINE_BYTES)
+    if isinstance(raw, str):
+        raise BaselineError(f"cannot read it: it {raw}")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BaselineError(f"cannot read it: {exc}") from None
+    except RecursionError:
+        raise BaselineError("cannot read it: nested too deeply") from None
+    except ValueError:  # an integer past sys.get_int_max_str_digits()
+        raise BaselineError("cannot read it: a number is too long to read") from None
+    if isinstance(data, dict) and isinstance(data.get("fingerprints"), list):
+        return {str(f) for f in data["fingerprints"]}
+    if isinstance(data, dict) and isinstance(data.get("findings"), list):
+        return {str(f.get("fingerprint")) for f in data["findings"] if isinstance(f, dict)}
+    raise BaselineError("not a pubaudit baseline (expected a `fingerprints` list)")
+
+
+def write_baseline(path: Path, findings: Iterable[Finding]) -> None:
+    prints = sorted({f.fingerprint for f in findings})
+    path.write_text(json.dumps({"schema_version": 1, "tool": "pubaudit",
+                                "fingerprints": prints}, indent=2) + "\n", encoding="utf-8")
+
+
+def _add_source(sources: dict[str, SourceFile], root: Path, path: str) -> None:
+    """Read a file a finding points at that was not loaded as CI configuration (a
+    ``pubaudit.toml``, ``setup.cfg``...), for its snippet and fingerprint."""
+    data = read_regular(root / path, 2 * 1024 * 1024, root)
+    if isinstance(data, bytes):
+        sources[path] = SourceFile.from_text(path, data.decode("utf-8", errors="replace"))
+
+
+def _undecided(severity: str, confidence: str) -> tuple[str, str]:
+    """A finding that depends on what pubaudit cannot see is one confidence step lower and
+    never high: an undecidable condition must not fail a build as a certainty would."""
+    if severity == "high":
+        severity = "medium"
+    return severity, CONFIDENCES[max(CONFIDENCES.index(confidence) - 1, 0)]
+
+
+def _problems(ctx: Context, rules: list[RuleSummary]
+              ) -> Iterable[tuple[RuleSummary, Problem]]:
+    for rule in rules:
+        if rule.id not in REGISTRY or not applies(rule.id, ctx):
+            continue
+        for problem in load_check(rule.id)(ctx):
+            yield rule, problem
+
+
+def scan(paths: list[Path], options: Options) -> Report:
+    """Audit a repository (one directory) or the given files of one repository."""
+    files = [p for p in paths if not p.is_dir()] or None
+    start = paths[0] if paths else Path(".")
+    root = find_root(start) if files else start.resolve()
+    display_root = start.as_posix() if not files else root.as_posix()
+    config = load_config(root, options.config_file)
+    repo: Repository = load_repository(root, config, files)
+    ctx = Context(repo)
+    sources = repo.sources | {s.path: s for s in repo.secret_candidates}
+    rules = enabled_rules(config, options)
+    overrides = config.severity
+    findings: list[Finding] = []
+    seen: dict[str, int] = {}
+    for rule, problem in _problems(ctx, rules):
+        for anchor in (problem.anchor, *(a for _, a in problem.related)):
+            if anchor.path not in sources:
+                _add_source(sources, root, anchor.path)
+        location = _location(problem.anchor, sources)
+        related = tuple((redact(label), _location(anchor, sources))
+                        for label, anchor in problem.related)
+        fingerprint = _fingerprint(rule.id, problem.anchor, sources, location)
+        count = seen.get(fingerprint, 0)
+        seen[fingerprint] = count + 1
+        if count:
+            fingerprint = hashlib.sha256(f"{fingerprint}:{count}".encode()).hexdigest()[:32]
+        severity = problem.severity or rule.severity
+        confidence = rule.confidence
+        if problem.undecided:
+            severity, confidence = _undecided(severity, confidence)
+        severity = overrides.get(rule.id) or severity  # the user's word is final
+        findings.append(Finding(rule.id, severity, confidence, redact(problem.message),
+                                location, related, rule.help_uri, fingerprint,
+                                fix=_fix(problem, sources)))
+    min_sev = options.min_severity or config.min_severity or "info"
+    min_conf = options.min_confidence or config.min_confidence or "low"
+    findings = [f for f in findings
+                if SEVERITIES.index(f.severity) >= SEVERITIES.index(min_sev)
+                and CONFIDENCES.index(f.confidence) >= CONFIDENCES.index(min_conf)]
+    findings = [replace(f, suppressed=True, suppression="inSource")
+                if _suppressed_inline(f, sources) else f for f in findings]
+    findings, baseline_written = apply_baseline(findings, options.baseline)
+    findings.sort(key=lambda f: f.sort_key)
+    fail_on = options.fail_on or config.fail_on or "low"
+    fail_on = max(fail_on, min_sev, key=SEVERITIES.index)
+    entries: list[InventoryEntry] = []
+    if ctx.publish_jobs or ctx.gitlab_publish_jobs:
+        from auditor.publishers.inventory import (
+            inventory,  # publisher matching: only when it applies
+        )
+
+        entries = inventory(ctx)
+    return Report(root, display_root, findings, entries, repo.files_scanned, config,
+                  sources, fail_on, baseline_written, partial=files is not None,
+                  nothing_to_audit=_nothing_to_audit(repo, config, findings))
+
+
+def _nothing_to_audit(repo: Repository, config: Config, findings: list[Finding]) -> bool:
+    """Whether a whole-tree scan found nothing pubaudit audits: a mistyped path in CI must
+    not pass as a clean repository. Files read only for committed secrets do not count
+    unless they gave a finding."""
+    return not (repo.partial or repo.workflows or repo.actions or repo.pipelines or
+                repo.project is not None or "pyproject.toml" in repo.sources or
+                repo.problems or config.path is not None or findings)
+
+
+def apply_baseline(findings: list[Finding], baseline: Path | None
+                   ) -> tuple[list[Finding], Path | None]:
+    """Mark findings the baseline accepts as suppressed (``external``); when the baseline
+    file does not exist, write it from the unsuppressed findings and accept them all."""
+    if baseline is None:
+        return findings, None
+    if baseline.exists():
+        accepted = read_baseline(baseline)
+        return [replace(f, suppressed=True, suppression="external")
+                if not f.suppressed and f.fingerprint in accepted else f
+                for f in findings], None
+    write_baseline(baseline, (f for f in findings if not f.suppressed))
+    return [replace(f, suppressed=True, suppression="external")
+            if not f.suppressed else f for f in findings], baseline
+
+
+def repository_targets(paths: list[Path]) -> list[list[Path]]:
+    """How the command line's paths split into repositories: each directory is one; the
+    files given alongside (as pre-commit passes them) are files of one repository."""
+    directories = [[p] for p in paths if p.is_dir()]
+    files = [p for p in paths if not p.is_dir()]
+    return directories + ([files] if files else []) or [[Path(".")]]
+
+
+def scan_repositories(paths: list[Path], options: Options) -> Report:
+    """Audit each repository the paths name and report them together. One repository gives
+    the same report as :func:`scan`; several give a report whose ``parts`` hold one report
+    per repository (own root, configuration and publishers) and whose findings are all of
+    theirs. The baseline is read or written once, over every repository's findings."""
+    targets = repository_targets(paths)
+    if len(targets) == 1:
+        return scan(targets[0], options)
+    parts = [scan(target, replace(options, baseline=None)) for target in targets]
+    baseline_written = None
+    if options.baseline is not None:
+        every = [f for part in parts for f in part.findings]
+        if options.baseline.exists():
+            accepted = read_baseline(options.baseline)
+        else:
+            write_baseline(options.baseline, (f for f in every if not f.suppressed))
+            accepted, baseline_written = {f.fingerprint for f in every}, options.baseline
+        parts = [replace(part, findings=[
+            replace(f, suppressed=True, suppression="external")
+            if not f.suppressed and f.fingerprint in accepted else f for f in part.findings])
+            for part in parts]
+    errors = tuple(e for part in parts for e in part.config.errors)
+    return Report(Path.cwd(), ".", [f for part in parts for f in part.findings],
+                  [e for part in parts for e in part.inventory],
+                  sum(part.files for part in parts), Config(errors=errors), {},
+                  max((part.fail_on for part in parts), key=SEVERITIES.index),
+                  baseline_written, partial=all(part.partial for part in parts),
+                  nothing_to_audit=all(part.nothing_to_audit for part in parts),
+                  parts=tuple(parts))

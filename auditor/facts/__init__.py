@@ -1,0 +1,3 @@
+"""Facts derived once per repository, what every rule receives: publish steps and jobs,
+effective permissions, reachability by trigger (``context``) and a job's distance from the
+upload (``upload_distance``)."""

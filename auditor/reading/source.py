@@ -1,0 +1,116 @@
+"""A file of the scanned repository and the places in it that findings point at."""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from auditor.reading.yamlsource import Node
+
+Route = tuple[str | int, ...]
+
+
+_LINE_BREAK_RE = re.compile(r"\r\n|\r|\n")
+
+
+def split_lines(text: str) -> tuple[str, ...]:
+    """Lines as YAML parsers, TOML parsers and GitHub count them: only CR, LF and CRLF end a
+    line (``str.splitlines`` would also break at form feeds, U+2028 and others, shifting
+    every line number after them)."""
+    lines = _LINE_BREAK_RE.split(text)
+    if lines and lines[-1] == "":
+        lines.pop()
+    return tuple(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """A text file, with ``path`` relative to the scanned root using ``/``."""
+
+    path: str
+    text: str
+    lines: tuple[str, ...] = field(repr=False)
+
+    @classmethod
+    def from_text(cls, path: str, text: str) -> SourceFile:
+        return cls(path, text, split_lines(text))
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class Anchor:
+    """Where a finding points: a node of a file, named by its route for fingerprints.
+
+    Rules never compute line numbers; the engine turns the node into a span. ``node`` is
+    ``None`` for a whole-file location; ``span`` overrides the node with an explicit
+    0-based (line, column, end line, end column) for text found inside a scalar or in a
+    non-YAML file.
+    """
+
+    path: str
+    route: Route
+    node: Node | None = None
+    span: tuple[int, int, int, int] | None = None
+
+    def child(self, *route: str | int, node: Node | None = None) -> Anchor:
+        return Anchor(self.path, self.route + route, node)
+
+
+def read_regular(path: Path, limit: int, root: Path | None = None) -> bytes | str:
+    """The bytes of a regular file, or why it is not read (a predicate: "is larger than ...").
+
+    Every file pubaudit opens goes through here, because a scanned tree is untrusted: a FIFO
+    would block ``open`` and a device (``/dev/zero``, ``/proc/kmsg``) would never end or never
+    answer. The file is opened with ``O_NONBLOCK`` and the *open descriptor* is checked to be a
+    regular file (a check of the path before opening could be raced by a swap), then at most
+    ``limit`` bytes are read; files that report size 0 (``/proc``) are still bounded by the
+    read. With ``root``, a path whose symlinks resolve outside ``root`` is refused, and the
+    resolved path is opened with ``O_NOFOLLOW`` so its last component cannot become a link
+    after the check.
+    """
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    try:
+        target = path
+        if root is not None:
+            target = path.resolve()
+            if not target.is_relative_to(root.resolve()):
+                return "is a symbolic link pointing outside the scanned tree (not followed)"
+            flags |= getattr(os, "O_NOFOLLOW", 0)
+        descriptor = os.open(target, flags)
+    except RuntimeError:  # Path.resolve on a symlink loop (Python 3.11)
+        return "is a symbolic link loop; not read"
+    except (OSError, ValueError) as exc:
+        return f"cannot be read: {exc.strerror if isinstance(exc, OSError) else exc}"
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            return "is not a regular file (a FIFO, a device or a socket); not read"
+        if info.st_size > limit:
+            return f"is larger than {_size(limit)}; not read"
+        chunks: list[bytes] = []
+        remaining = limit + 1
+        while remaining > 0:
+            chunk = os.read(descriptor, min(remaining, 1024 * 1024))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        if remaining <= 0:  # grew since fstat, or a /proc file that reported size 0
+            return f"is larger than {_size(limit)}; not read"
+        return b"".join(chunks)
+    except OSError as exc:  # EAGAIN from a pseudo-file that would block, EIO, EISDIR...
+        return f"cannot be read: {exc.strerror or exc}"
+    finally:
+        os.close(descriptor)
+
+
+def _size(limit: int) -> str:
+    if limit >= 1024 * 1024 and limit % (1024 * 1024) == 0:
+        return f"{limit // (1024 * 1024)} MB"
+    return f"{limit // 1024} KB" if limit >= 1024 else f"{limit} bytes"
