@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from auditor.facts import Context, PublishJob, Reach
 from auditor.findings import Problem
+from auditor.guards import bare
 from auditor.index_scope import index_scope
 from auditor.model import Job, Step, Workflow
 from auditor.publish import PublishStep
@@ -74,47 +75,64 @@ def _guard_of(step: PublishStep) -> str | None:
     return node.value if node is not None else None
 
 
-def _reaches(ctx: Context, pj: PublishJob,
-             steps: list[PublishStep] | None = None) -> list[Reach]:
+def _reaches(ctx: Context, pj: PublishJob, steps: list[PublishStep] | None = None,
+             fork: bool = False) -> list[Reach]:
     """The (event, ref) pairs that run the job *and* one of ``steps`` (default: every upload
     of the job): a PyPI step guarded by ``github.event_name == 'release'`` does not run on
     the ``push`` that runs the TestPyPI step beside it."""
-    out: list[Reach] = []
-    seen: set[tuple[str, str, int, int]] = set()
+    out: dict[tuple[object, ...], Reach] = {}
     for step in steps if steps is not None else pj.steps:
-        for reach in ctx.reaches(pj.workflow, pj.job, _guard_of(step)):
-            key = (reach.event, reach.ref, id(reach.trigger), id(reach.via))
-            if key not in seen:
-                seen.add(key)
-                out.append(reach)
-    return out
+        for reach in ctx.reaches(pj.workflow, pj.job, _guard_of(step), fork=fork):
+            key = (reach.situation, id(reach.trigger), id(reach.via))
+            known = out.get(key)
+            if known is None or (known.undecided and not reach.undecided):
+                out[key] = reach  # a step that surely runs outweighs one that may
+    return list(out.values())
+
+
+def _undecided_note(reaches: list[Reach]) -> str:
+    """The sentence a finding that hinges on an unreadable guard ends with."""
+    guard = next((r.undecided for r in reaches if r.undecided), None)
+    if guard is None:
+        return ""
+    return (f" (pubaudit could not decide `{bare(guard)}`: if it rules this run out, there is "
+            "nothing to fix)")
 
 
 def dangerous_publish_trigger(ctx: Context) -> Iterator[Problem]:
     for pj in ctx.publish_jobs:
         if pj.workflow.is_composite:
             continue
-        seen: set[tuple[str, str]] = set()
+        chosen: dict[tuple[str, str], Reach] = {}
         for reach in _reaches(ctx, pj):
-            if reach.event not in DANGEROUS:
-                continue
+            if reach.event not in DANGEROUS or not (
+                    reach.event in ("issue_comment", "pull_request_target", "pull_request")
+                    or reach.from_pull_request):
+                continue  # a workflow_run of a push upstream is not set off by outsiders
             key = (reach.trigger.anchor.path, reach.event)
-            if key in seen:
-                continue
-            seen.add(key)
+            known = chosen.get(key)
+            if known is None or (known.undecided and not reach.undecided):
+                chosen[key] = reach
+        for reach in chosen.values():
             related = [("publish job", pj.job.anchor), ("the upload", pj.steps[0].anchor)]
             if reach.via is not None:
                 related.append(("the calling job", reach.via.anchor))
             why = DANGEROUS[reach.event]
             if reach.event == "pull_request" and pj.trusted_publishing:
                 why += " (and fails for pull requests from forks, which get no OIDC token)"
+            if reach.event == "workflow_run":
+                fix = ("guard the job with `if: github.event.workflow_run.event == 'push'` "
+                       "(a test on `head_branch` does not help: a fork names its branch "
+                       "as it likes)")
+            else:
+                fix = (f"guard the job with `if: github.event_name != '{reach.event}' && "
+                       "startsWith(github.ref, 'refs/tags/')`")
             yield Problem(
                 reach.trigger.anchor,
                 f"`{reach.event}` can start {pj.job.label}, which publishes: it "
-                f"{why}. Publish only from `push` of tags or `release`, or "
-                f"guard the job with `if: github.event_name != '{reach.event}' && "
-                "startsWith(github.ref, 'refs/tags/')`.",
-                tuple(related))
+                f"{why}. Publish only from `push` of tags or `release`, or {fix}."
+                + _undecided_note([reach]),
+                tuple(related), undecided=reach.undecided is not None)
 
 
 def branch_push_publish(ctx: Context) -> Iterator[Problem]:
@@ -129,8 +147,13 @@ def branch_push_publish(ctx: Context) -> Iterator[Problem]:
             unattended = reach.event == "push" or (
                 reach.event in ("schedule", "workflow_dispatch", "repository_dispatch")
                 and pj.job.environment is None)
-            if unattended and all(r.event != reach.event for r in offending):
+            if not unattended:
+                continue
+            same = next((i for i, r in enumerate(offending) if r.event == reach.event), None)
+            if same is None:
                 offending.append(reach)
+            elif offending[same].undecided and not reach.undecided:
+                offending[same] = reach
         if not offending:
             continue
         events = ", ".join(f"`{r.event}`" for r in offending)
@@ -143,8 +166,10 @@ def branch_push_publish(ctx: Context) -> Iterator[Problem]:
             first.trigger.anchor,
             f"{pj.job.label} uploads to PyPI and can run on {events} without a tag or release "
             f"guard: {why}. Publish on `push: tags: ['v*']` or `release: types: [published]`, "
-            "or add `if: startsWith(github.ref, 'refs/tags/')` to the job.",
-            (("publish job", pj.job.anchor), ("the upload", steps[0].anchor)))
+            "or add `if: startsWith(github.ref, 'refs/tags/')` to the job."
+            + _undecided_note(offending),
+            (("publish job", pj.job.anchor), ("the upload", steps[0].anchor)),
+            undecided=all(r.undecided for r in offending))
 
 
 _RELEASE_ACTIONS = frozenset({
