@@ -9,7 +9,7 @@ from auditor.facts import Context, PublishJob, Reach
 from auditor.findings import Problem
 from auditor.guards import bare
 from auditor.index_scope import index_scope
-from auditor.model import Job, Step, Workflow
+from auditor.model import Job, Step, Trigger, Workflow
 from auditor.publish import PublishStep
 from auditor.shell import split_commands, strip_prefixes
 from auditor.yamlsource import is_true
@@ -229,6 +229,33 @@ def _creates_release(workflow: Workflow, job: Job, step: Step) -> str | None:
     return None
 
 
+def _needs_closure(workflow: Workflow, job: Job) -> set[str]:
+    """Every job ``job`` waits for, directly or through others (iterative, cycle-safe)."""
+    jobs = {j.job_id: j for j in workflow.jobs}
+    seen: set[str] = set()
+    todo = list(job.needs)
+    while todo:
+        current = todo.pop()
+        if current in seen or current not in jobs:
+            continue
+        seen.add(current)
+        todo.extend(jobs[current].needs)
+    return seen
+
+
+def _same_workflow_miss(ctx: Context, pj: PublishJob, job: Job, trigger: Trigger,
+                        made: str) -> bool:
+    """In one workflow: a release made by ``job`` on some other event, while the publish job
+    runs only on ``release`` and does not wait for ``job`` in the same run. The release event
+    that job makes never comes, so the publisher never runs from it."""
+    if trigger.event != "release" or made != "a release" or \
+            pj.job.job_id == job.job_id or job.job_id in _needs_closure(pj.workflow, pj.job):
+        return False
+    publish_events = {r.event for r in _reaches(ctx, pj)}
+    release_events = {r.event for r in ctx.reaches(pj.workflow, job)}
+    return publish_events == {"release"} and bool(release_events - {"release"})
+
+
 def release_event_not_triggered(ctx: Context) -> Iterator[Problem]:
     listeners = []
     for pj in ctx.publish_jobs:
@@ -245,16 +272,21 @@ def release_event_not_triggered(ctx: Context) -> Iterator[Problem]:
                 if made is None:
                     continue
                 for pj, trigger in listeners:
-                    if pj.workflow.path == workflow.path or \
-                            pj.workflow.repository_prefix != workflow.repository_prefix:
-                        continue  # the same file, or another repository of a scanned tree
+                    if pj.workflow.repository_prefix != workflow.repository_prefix:
+                        continue  # another repository of a scanned tree
+                    if pj.workflow.path == workflow.path and not _same_workflow_miss(
+                            ctx, pj, job, trigger, made):
+                        continue
                     if trigger.event == "release" and made != "a release":
                         continue  # a pushed tag creates no release event
                     yield Problem(
                         step.anchor,
                         f"This step creates {made} with the default `GITHUB_TOKEN`, and "
-                        f"`{pj.workflow.file_name}` publishes on `{trigger.event}`: events made "
-                        "with `GITHUB_TOKEN` start no other workflow, so the release is created "
+                        f"`{pj.workflow.file_name}` publishes on `{trigger.event}`"
+                        + (" (this same workflow, whose publish job does not wait for this "
+                           "one)" if pj.workflow.path == workflow.path else "")
+                        + ": events made "
+                        "with `GITHUB_TOKEN` start no workflow run, so the release is created "
                         "and nothing is published. Publish from a job in this workflow that "
                         "runs after the release is made (gated on its output), or create the "
                         "release with a GitHub App token.",
