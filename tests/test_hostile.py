@@ -849,7 +849,8 @@ def test_guard_evaluation_keeps_its_meaning_at_depth() -> None:
     assert possible(f"!({push})", "release", "branch")
     assert not possible(f"!(({push}))", "push", "tag")
     assert possible("((github.event_name == 'push')", "pull_request", "branch"), "unbalanced"
-    assert possible(f"'(' == ')' && {push}", "push", "branch")
+    assert possible(f"'(' != ')' && {push}", "push", "branch")
+    assert not possible(f"'(' == ')' && {push}", "push", "branch"), "literals compare"
 
 
 def test_long_alphanumeric_line_is_scanned_in_bounded_time(tmp_path: Path) -> None:

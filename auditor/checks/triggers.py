@@ -7,7 +7,8 @@ from collections.abc import Iterator
 
 from auditor.checks.findings import Problem
 from auditor.facts.context import Context, PublishJob, Reach
-from auditor.github.model import Job, Step, Workflow
+from auditor.github.guards import bare
+from auditor.github.model import Job, Step, Trigger, Workflow
 from auditor.reading.yamlsource import is_true
 from auditor.upload.publish import PublishStep
 from auditor.upload.scope import index_scope
@@ -74,47 +75,64 @@ def _guard_of(step: PublishStep) -> str | None:
     return node.value if node is not None else None
 
 
-def _reaches(ctx: Context, pj: PublishJob,
-             steps: list[PublishStep] | None = None) -> list[Reach]:
+def _reaches(ctx: Context, pj: PublishJob, steps: list[PublishStep] | None = None,
+             fork: bool = False) -> list[Reach]:
     """The (event, ref) pairs that run the job *and* one of ``steps`` (default: every upload
     of the job): a PyPI step guarded by ``github.event_name == 'release'`` does not run on
     the ``push`` that runs the TestPyPI step beside it."""
-    out: list[Reach] = []
-    seen: set[tuple[str, str, int, int]] = set()
+    out: dict[tuple[object, ...], Reach] = {}
     for step in steps if steps is not None else pj.steps:
-        for reach in ctx.reaches(pj.workflow, pj.job, _guard_of(step)):
-            key = (reach.event, reach.ref, id(reach.trigger), id(reach.via))
-            if key not in seen:
-                seen.add(key)
-                out.append(reach)
-    return out
+        for reach in ctx.reaches(pj.workflow, pj.job, _guard_of(step), fork=fork):
+            key = (reach.situation, id(reach.trigger), id(reach.via))
+            known = out.get(key)
+            if known is None or (known.undecided and not reach.undecided):
+                out[key] = reach  # a step that surely runs outweighs one that may
+    return list(out.values())
+
+
+def _undecided_note(reaches: list[Reach]) -> str:
+    """The sentence a finding that hinges on an unreadable guard ends with."""
+    guard = next((r.undecided for r in reaches if r.undecided), None)
+    if guard is None:
+        return ""
+    return (f" (pubaudit could not decide `{bare(guard)}`: if it rules this run out, there is "
+            "nothing to fix)")
 
 
 def dangerous_publish_trigger(ctx: Context) -> Iterator[Problem]:
     for pj in ctx.publish_jobs:
         if pj.workflow.is_composite:
             continue
-        seen: set[tuple[str, str]] = set()
+        chosen: dict[tuple[str, str], Reach] = {}
         for reach in _reaches(ctx, pj):
-            if reach.event not in DANGEROUS:
-                continue
+            if reach.event not in DANGEROUS or not (
+                    reach.event in ("issue_comment", "pull_request_target", "pull_request")
+                    or reach.from_pull_request):
+                continue  # a workflow_run of a push upstream is not set off by outsiders
             key = (reach.trigger.anchor.path, reach.event)
-            if key in seen:
-                continue
-            seen.add(key)
+            known = chosen.get(key)
+            if known is None or (known.undecided and not reach.undecided):
+                chosen[key] = reach
+        for reach in chosen.values():
             related = [("publish job", pj.job.anchor), ("the upload", pj.steps[0].anchor)]
             if reach.via is not None:
                 related.append(("the calling job", reach.via.anchor))
             why = DANGEROUS[reach.event]
             if reach.event == "pull_request" and pj.trusted_publishing:
                 why += " (and fails for pull requests from forks, which get no OIDC token)"
+            if reach.event == "workflow_run":
+                fix = ("guard the job with `if: github.event.workflow_run.event == 'push'` "
+                       "(a test on `head_branch` does not help: a fork names its branch "
+                       "as it likes)")
+            else:
+                fix = (f"guard the job with `if: github.event_name != '{reach.event}' && "
+                       "startsWith(github.ref, 'refs/tags/')`")
             yield Problem(
                 reach.trigger.anchor,
                 f"`{reach.event}` can start {pj.job.label}, which publishes: it "
-                f"{why}. Publish only from `push` of tags or `release`, or "
-                f"guard the job with `if: github.event_name != '{reach.event}' && "
-                "startsWith(github.ref, 'refs/tags/')`.",
-                tuple(related))
+                f"{why}. Publish only from `push` of tags or `release`, or {fix}."
+                + _undecided_note([reach]),
+                tuple(related), undecided=reach.undecided is not None)
 
 
 def branch_push_publish(ctx: Context) -> Iterator[Problem]:
@@ -129,8 +147,13 @@ def branch_push_publish(ctx: Context) -> Iterator[Problem]:
             unattended = reach.event == "push" or (
                 reach.event in ("schedule", "workflow_dispatch", "repository_dispatch")
                 and pj.job.environment is None)
-            if unattended and all(r.event != reach.event for r in offending):
+            if not unattended:
+                continue
+            same = next((i for i, r in enumerate(offending) if r.event == reach.event), None)
+            if same is None:
                 offending.append(reach)
+            elif offending[same].undecided and not reach.undecided:
+                offending[same] = reach
         if not offending:
             continue
         events = ", ".join(f"`{r.event}`" for r in offending)
@@ -143,8 +166,10 @@ def branch_push_publish(ctx: Context) -> Iterator[Problem]:
             first.trigger.anchor,
             f"{pj.job.label} uploads to PyPI and can run on {events} without a tag or release "
             f"guard: {why}. Publish on `push: tags: ['v*']` or `release: types: [published]`, "
-            "or add `if: startsWith(github.ref, 'refs/tags/')` to the job.",
-            (("publish job", pj.job.anchor), ("the upload", steps[0].anchor)))
+            "or add `if: startsWith(github.ref, 'refs/tags/')` to the job."
+            + _undecided_note(offending),
+            (("publish job", pj.job.anchor), ("the upload", steps[0].anchor)),
+            undecided=all(r.undecided for r in offending))
 
 
 _RELEASE_ACTIONS = frozenset({
@@ -204,6 +229,33 @@ def _creates_release(workflow: Workflow, job: Job, step: Step) -> str | None:
     return None
 
 
+def _needs_closure(workflow: Workflow, job: Job) -> set[str]:
+    """Every job ``job`` waits for, directly or through others (iterative, cycle-safe)."""
+    jobs = {j.job_id: j for j in workflow.jobs}
+    seen: set[str] = set()
+    todo = list(job.needs)
+    while todo:
+        current = todo.pop()
+        if current in seen or current not in jobs:
+            continue
+        seen.add(current)
+        todo.extend(jobs[current].needs)
+    return seen
+
+
+def _same_workflow_miss(ctx: Context, pj: PublishJob, job: Job, trigger: Trigger,
+                        made: str) -> bool:
+    """In one workflow: a release made by ``job`` on some other event, while the publish job
+    runs only on ``release`` and does not wait for ``job`` in the same run. The release event
+    that job makes never comes, so the publisher never runs from it."""
+    if trigger.event != "release" or made != "a release" or \
+            pj.job.job_id == job.job_id or job.job_id in _needs_closure(pj.workflow, pj.job):
+        return False
+    publish_events = {r.event for r in _reaches(ctx, pj)}
+    release_events = {r.event for r in ctx.reaches(pj.workflow, job)}
+    return publish_events == {"release"} and bool(release_events - {"release"})
+
+
 def release_event_not_triggered(ctx: Context) -> Iterator[Problem]:
     listeners = []
     for pj in ctx.publish_jobs:
@@ -220,16 +272,21 @@ def release_event_not_triggered(ctx: Context) -> Iterator[Problem]:
                 if made is None:
                     continue
                 for pj, trigger in listeners:
-                    if pj.workflow.path == workflow.path or \
-                            pj.workflow.repository_prefix != workflow.repository_prefix:
-                        continue  # the same file, or another repository of a scanned tree
+                    if pj.workflow.repository_prefix != workflow.repository_prefix:
+                        continue  # another repository of a scanned tree
+                    if pj.workflow.path == workflow.path and not _same_workflow_miss(
+                            ctx, pj, job, trigger, made):
+                        continue
                     if trigger.event == "release" and made != "a release":
                         continue  # a pushed tag creates no release event
                     yield Problem(
                         step.anchor,
                         f"This step creates {made} with the default `GITHUB_TOKEN`, and "
-                        f"`{pj.workflow.file_name}` publishes on `{trigger.event}`: events made "
-                        "with `GITHUB_TOKEN` start no other workflow, so the release is created "
+                        f"`{pj.workflow.file_name}` publishes on `{trigger.event}`"
+                        + (" (this same workflow, whose publish job does not wait for this "
+                           "one)" if pj.workflow.path == workflow.path else "")
+                        + ": events made "
+                        "with `GITHUB_TOKEN` start no workflow run, so the release is created "
                         "and nothing is published. Publish from a job in this workflow that "
                         "runs after the release is made (gated on its output), or create the "
                         "release with a GitHub App token.",

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from auditor.github.guards import ignores_failed_needs, possible
+from auditor.github.guards import PULL_EVENTS, Situation, Value, decide, ignores_failed_needs
 from auditor.github.model import Job, Permissions, Trigger, Workflow
+from auditor.github.situations import call_inputs, job_outputs, run_events
 from auditor.repository.discovery import Repository
 from auditor.upload.publish import PublishStep, publish_steps
 
@@ -56,14 +57,35 @@ class EffectivePermissions:
             "permissions",) else "job"
 
 
+# Calls of reusable workflows followed at most this deep (GitHub allows four levels).
+_MAX_CALL_DEPTH = 8
+
+
 @dataclass(frozen=True, slots=True)
 class Reach:
-    """An event that can run a job, on a kind of ref, through ``trigger``."""
+    """A way a job can run: the situation (event, ref kind, fork, inputs...) its guards were
+    evaluated in, through ``trigger``."""
 
-    event: str
-    ref: str
+    situation: Situation
     trigger: Trigger
     via: Job | None = None  # the caller job, for reusable workflows
+    undecided: str | None = None  # a guard pubaudit could not evaluate here
+
+    @property
+    def event(self) -> str:
+        return self.situation.event
+
+    @property
+    def ref(self) -> str:
+        return self.situation.ref
+
+    @property
+    def from_pull_request(self) -> bool:
+        """Set off by a pull request: directly, or through a ``workflow_run`` of one."""
+        if self.event == "workflow_run":
+            run_event = self.situation.run_event
+            return run_event is None or run_event in PULL_EVENTS or run_event == "workflow_run"
+        return self.event in PULL_EVENTS
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +107,9 @@ class Context:
     def __init__(self, repo: Repository) -> None:
         self.repo = repo
         self._guards: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._reach_memo: dict[tuple[str, str, str | None, bool], list[Reach]] = {}
+        self._entry_memo: dict[tuple[str, bool], list[Reach]] = {}
+        self._calling: set[str] = set()
         self.config = repo.config
         uv_indexes = repo.project.uv_indexes if repo.project else {}
         self._direct: dict[str, list[PublishStep]] = {
@@ -217,26 +242,74 @@ class Context:
         return memo[(path, job.job_id)]
 
     def reaches(self, workflow: Workflow, job: Job, extra_guard: str | None = None,
-                depth: int = 0) -> list[Reach]:
-        """The (event, ref) pairs that can run ``job`` (and its step guarded by
-        ``extra_guard``)."""
+                fork: bool = False) -> list[Reach]:
+        """The situations that can run ``job`` (and its step guarded by ``extra_guard``):
+        each way into the workflow with the job's ``if:``, those of the jobs it needs, and
+        ``extra_guard`` evaluated together. ``fork`` asks about runs in a fork.
+
+        Memoised per (workflow, job, guard, fork), and the ways into a workflow per
+        (workflow, fork), so chains of reusable workflows cost one evaluation per caller."""
+        key = (workflow.path, job.job_id, extra_guard, fork)
+        memo = self._reach_memo.get(key)
+        if memo is not None:
+            return memo
         guards = list(self._guard_chain(workflow, job))
         if extra_guard:
             guards.append(extra_guard)
+        outputs, computed = self._job_outputs.get(workflow.path, ((), ()))
+        out: list[Reach] = []
+        for entry in self._entries(workflow, fork):
+            where = dataclasses.replace(entry.situation, outputs=outputs, computed=computed) \
+                if outputs or computed else entry.situation
+            undecided = entry.undecided
+            for guard in guards:
+                verdict = decide(guard, where)
+                if verdict is False:
+                    break
+                if verdict is None and undecided is None:
+                    undecided = guard
+            else:
+                out.append(dataclasses.replace(entry, undecided=undecided))
+        self._reach_memo[key] = out
+        return out
+
+    @cached_property
+    def _job_outputs(self) -> dict[str, tuple[tuple[tuple[str, Value], ...],
+                                              tuple[tuple[str, str], ...]]]:
+        return {w.path: job_outputs(w) for w in self.repo.workflows}
+
+    def _entries(self, workflow: Workflow, fork: bool) -> list[Reach]:
+        """Every way into ``workflow`` before any job guard: its triggers (with the events of
+        a ``workflow_run``'s source runs), and for ``workflow_call`` each caller job's reach
+        with the inputs that caller passes."""
+        key = (workflow.path, fork)
+        memo = self._entry_memo.get(key)
+        if memo is not None:
+            return memo
         out: list[Reach] = []
         for trigger in workflow.triggers:
             if trigger.event == "workflow_call":
-                if depth > 5:
-                    continue
-                for caller, caller_job in self.callers_of(workflow):
-                    for reach in self.reaches(caller, caller_job, depth=depth + 1):
-                        if all(possible(g, reach.event, reach.ref) for g in guards):
-                            out.append(Reach(reach.event, reach.ref, reach.trigger,
-                                             reach.via or caller_job))
+                if workflow.path in self._calling or len(self._calling) >= _MAX_CALL_DEPTH:
+                    continue  # a cycle (GitHub rejects it) or deeper than GitHub allows
+                self._calling.add(workflow.path)
+                try:
+                    for caller, caller_job in self.callers_of(workflow):
+                        for reach in self.reaches(caller, caller_job, fork=fork):
+                            out.append(Reach(call_inputs(workflow, caller_job, reach.situation),
+                                             reach.trigger, reach.via or caller_job,
+                                             reach.undecided))
+                finally:
+                    self._calling.discard(workflow.path)
                 continue
+            sources: tuple[str | None, ...] = (None,)
+            if trigger.event == "workflow_run":
+                sources = run_events(trigger, self.repo.workflows)
             for ref in self._refs(trigger):
-                if all(possible(g, trigger.event, ref) for g in guards):
-                    out.append(Reach(trigger.event, ref, trigger))
+                for source in sources:
+                    out.append(Reach(Situation(trigger.event, ref, fork, source,
+                                               any_input=trigger.event == "workflow_dispatch"),
+                                     trigger))
+        self._entry_memo[key] = out
         return out
 
     @staticmethod

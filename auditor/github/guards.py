@@ -3,15 +3,19 @@
 A small three-valued evaluator over the shapes that gate publishing: ``github.event_name``
 comparisons, tag tests on ``github.ref`` (``startsWith(github.ref, 'refs/tags/')``,
 ``github.ref_type == 'tag'``, ``contains(github.ref, 'refs/tags')``), ``||``, ``&&``, ``!``
-and parentheses. An atom it does not understand may be true, so an unknown guard never hides
-a finding it cannot rule out, and never invents one either: ``possible`` only answers
-"can this event on this kind of ref run the job?".
+and parentheses, evaluated in a ``Situation``: the event, the kind of ref, whether the run is
+in a fork, the event of the run that set off a ``workflow_run``, and the ``inputs`` a caller
+passed. Comparisons of ``inputs.*``, ``github.repository``/``repository_owner``,
+``github.event.workflow_run.*`` and literal ``needs.<job>.outputs.*`` follow GitHub's loose
+equality. An atom it does not understand is *undecided* (``None``): ``decide`` says so, so a
+rule can report at lower confidence; it never hides a finding it cannot rule out and never
+invents one either.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 REF_KINDS = ("branch", "tag", "pull")
@@ -32,10 +36,6 @@ _BRANCH_ATOMS = [
     re.compile(r"^github\.ref_type\s*==\s*'branch'$"),
 ]
 _RELEASE_ACTION = re.compile(r"^github\.event\.action\s*==\s*'(published|released|prereleased)'$")
-# A decision the workflow computed itself (``needs.x.outputs.release-requested``): treated as
-# a release gate, true on tags, manual runs and releases only.
-_COMPUTED_RELEASE = re.compile(r"(needs|steps)\.[\w-]+\.outputs\.[\w-]*(release|publish|deploy|"
-                               r"tag|upload)", re.I)
 _EVENT_EQ = re.compile(r"^github\.event_name\s*(==|!=)\s*'([\w-]+)'$")
 _EVENT_EQ_REV = re.compile(r"^'([\w-]+)'\s*(==|!=)\s*github\.event_name$")
 _EVENT_IN = re.compile(r"^contains\(\s*fromjson\('\[(.*?)\]'\)\s*,\s*github\.event_name\s*\)$")
@@ -105,8 +105,177 @@ def _unwrap(text: str) -> str:
     return text[lo:hi + 1]
 
 
-@lru_cache(maxsize=4096)
-def _atom(text: str, event: str, ref: str) -> bool | None:
+# A literal the evaluator can read: what ``with:``, ``default:`` and ``outputs:`` hold.
+Value = str | float | bool | None
+PULL_EVENTS = frozenset({"pull_request", "pull_request_target", "pull_request_review",
+                         "pull_request_review_comment", "issue_comment"})
+
+
+@dataclass(frozen=True, slots=True)
+class Situation:
+    """One way a job can run: what the guards see in ``github.*``, ``inputs.*``, ``needs.*``."""
+
+    event: str
+    ref: str  # "branch" | "tag" | "pull"
+    fork: bool = False  # the run is in a fork: ``github.repository == 'owner/repo'`` is false
+    run_event: str | None = None  # ``github.event.workflow_run.event``; None: not known
+    inputs: tuple[tuple[str, Value], ...] = ()  # literal inputs, lower-case names
+    open_inputs: tuple[str, ...] = ()  # inputs whose value is not a literal
+    any_input: bool = False  # every input is the user's choice (workflow_dispatch)
+    outputs: tuple[tuple[str, Value], ...] = ()  # literal ``needs`` outputs, "job.name"
+    computed: tuple[tuple[str, str], ...] = ()  # "job.name" -> its ``${{ }}`` or RELEASE_TOOL
+
+
+# A ``computed`` output that passes on the decision of a release tool (release-please, semantic
+# release): "a release was cut in this run", which gates publishing as a tag does.
+RELEASE_TOOL = "release-tool"
+
+
+class _Undecided:
+    """A value the evaluator cannot read."""
+
+
+_UNKNOWN = _Undecided()
+_UPSTREAM = _Undecided()  # ``github.repository``: the upstream name in upstream, not in forks
+_CHOSEN = _Undecided()  # set by whoever starts the run: every comparison can come out true
+_RELEASED = _Undecided()  # a release tool's "released": true only where a release can be cut
+_Operand = Value | _Undecided
+_OPERAND = r"'(?:[^']|'')*'|[\w.\-]+"
+_COMPARISON = re.compile(rf"^({_OPERAND})\s*(==|!=)\s*({_OPERAND})$")
+_OPERAND_RE = re.compile(rf"^(?:{_OPERAND})$")
+_NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
+_MAX_ATOM = 400
+
+
+def _literal(text: str) -> _Operand:
+    if text.startswith("'"):
+        return text[1:-1].replace("''", "'")
+    if text in ("true", "false"):
+        return text == "true"
+    if text == "null":
+        return None
+    if _NUMBER.match(text):
+        return float(text)
+    return _UNKNOWN
+
+
+def _operand(text: str, where: Situation) -> _Operand:
+    """The value of a literal or a context path the evaluator models, else ``_UNKNOWN``."""
+    value = _literal(text)
+    if value is not _UNKNOWN or text.startswith("'"):
+        return value
+    if text.startswith("inputs."):
+        name = text[len("inputs."):]
+        if where.any_input or name in where.open_inputs:
+            return _UNKNOWN
+        return dict(where.inputs).get(name)  # not passed, no default: null
+    if text.startswith("github.event.inputs."):
+        return _UNKNOWN if where.event == "workflow_dispatch" else None
+    if text.startswith("needs.") and ".outputs." in text:
+        key = text[len("needs."):].replace(".outputs.", ".", 1)
+        computed = dict(where.computed).get(key)
+        if computed == RELEASE_TOOL:
+            return _RELEASED
+        if computed is not None:  # an expression without needs.*: no recursion
+            verdict = decide(computed, replace(where, computed=()))
+            return _UNKNOWN if verdict is None else str(verdict).lower()
+        return dict(where.outputs).get(key, _UNKNOWN)
+    if text in ("github.repository", "github.repository_owner"):
+        return _UPSTREAM
+    if text == "github.event_name":
+        return where.event
+    if text == "github.event.workflow_run.event":
+        if where.event != "workflow_run" or where.run_event is None:
+            return _UNKNOWN
+        return where.run_event
+    if text in ("github.event.workflow_run.conclusion", "github.event.workflow_run.head_branch"):
+        # the conclusion of a run and the branch of a fork's pull request are the other
+        # side's to choose: a test on them can always pass
+        return _CHOSEN if where.event == "workflow_run" else None
+    return _UNKNOWN
+
+
+def _truthy(value: Value) -> bool:
+    return value not in (None, False, "", 0)
+
+
+def _number(value: Value) -> float:
+    if value is None:
+        return 0.0
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip() or 0)
+        except ValueError:
+            return float("nan")
+    return value
+
+
+def _equal(left: Value, right: Value) -> bool:
+    """GitHub's ``==``: strings compare case-insensitively, other mixes as numbers."""
+    if isinstance(left, str) and isinstance(right, str):
+        return left.lower() == right.lower()
+    if left is None and right is None:
+        return True
+    return _number(left) == _number(right)
+
+
+def _compare(left: _Operand, op: str, right: _Operand, where: Situation) -> bool | None:
+    if _UPSTREAM in (left, right):
+        other = right if left is _UPSTREAM else left
+        if not isinstance(other, str):
+            return None  # against another context (a pull request's head repository...)
+        equal = not where.fork  # the literal a maintainer wrote names the upstream
+        return equal if op == "==" else not equal
+    if _CHOSEN in (left, right):
+        return True
+    if _RELEASED in (left, right):
+        return None if op == "!=" else _releasing(where)
+    if isinstance(left, _Undecided) or isinstance(right, _Undecided):
+        return None
+    equal = _equal(left, right)
+    return equal if op == "==" else not equal
+
+
+def _releasing(where: Situation) -> bool:
+    """A release tool's "released" counts as a release gate, as a tag test does: true on tags,
+    manual runs and releases. The push that merges its release pull request is the tool's
+    own release, not "every push publishes", so branch pushes are ruled out."""
+    return where.ref == "tag" or where.event in ("workflow_dispatch", "release")
+
+
+_FROM_JSON = re.compile(rf"^fromjson\(\s*({_OPERAND})\s*\)$")
+
+
+def _value_atom(text: str, where: Situation) -> bool | None:
+    if len(text) > _MAX_ATOM:
+        return None
+    match = _FROM_JSON.match(text)
+    if match:
+        value = _operand(match.group(1), where)
+        if value is _RELEASED:
+            return _releasing(where)
+        if isinstance(value, str) and value.strip() in ("true", "false"):
+            return value.strip() == "true"
+        return None
+    match = _COMPARISON.match(text)
+    if match:
+        return _compare(_operand(match.group(1), where), match.group(2),
+                        _operand(match.group(3), where), where)
+    if _OPERAND_RE.match(text):
+        value = _operand(text, where)
+        if value is _UPSTREAM or value is _CHOSEN:
+            return True
+        if value is _RELEASED:
+            return _releasing(where)
+        return None if isinstance(value, _Undecided) else _truthy(value)
+    return None
+
+
+@lru_cache(maxsize=8192)
+def _atom(text: str, where: Situation) -> bool | None:
+    event, ref = where.event, where.ref
     lowered = text.lower()
     if lowered in ("true", "always()", "success()", "!cancelled()"):
         return True
@@ -120,8 +289,6 @@ def _atom(text: str, event: str, ref: str) -> bool | None:
             return ref == "branch"
     if _RELEASE_ACTION.match(lowered):
         return event == "release"
-    if _COMPUTED_RELEASE.search(lowered) and "==" not in lowered.replace("== 'true'", ""):
-        return ref == "tag" or event in ("workflow_dispatch", "release")
     match = _EVENT_EQ.match(lowered)
     if match:
         equal = match.group(2) == event
@@ -134,7 +301,7 @@ def _atom(text: str, event: str, ref: str) -> bool | None:
     if match:
         names = [n.strip().strip('"') for n in match.group(1).split(",")]
         return event in names
-    return None
+    return _value_atom(lowered, where)
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,15 +358,15 @@ def _compile(text: str) -> _Expr:
     return _parse(text)
 
 
-def _evaluate(expr: _Expr, event: str, ref: str) -> bool | None:
+def _evaluate(expr: _Expr, where: Situation) -> bool | None:
     if expr is None:
         return None
     if isinstance(expr, _Atom):
-        return _atom(expr.text, event, ref)
+        return _atom(expr.text, where)
     if isinstance(expr, _Not):
-        inner = _evaluate(expr.inner, event, ref)
+        inner = _evaluate(expr.inner, where)
         return None if inner is None else not inner
-    values = [_evaluate(part, event, ref) for part in expr.parts]
+    values = [_evaluate(part, where) for part in expr.parts]
     if isinstance(expr, _AnyOf):
         if any(v is True for v in values):
             return True
@@ -209,11 +376,23 @@ def _evaluate(expr: _Expr, event: str, ref: str) -> bool | None:
     return True if all(v is True for v in values) else None
 
 
-def possible(expr: str | None, event: str, ref: str) -> bool:
-    """Can ``expr`` be true for ``event`` on a ``ref`` kind (branch, tag or pull)?"""
+def decide(expr: str | None, where: Situation) -> bool | None:
+    """Can ``expr`` be true in ``where``: yes, no, or ``None`` when it hinges on an atom the
+    evaluator cannot read (the caller lowers its confidence and says which guard)."""
     if expr is None or not expr.strip():
         return True
-    return _evaluate(_compile(_strip_expr(expr)), event, ref) is not False
+    return _evaluate(_compile(_strip_expr(expr)), where)
+
+
+def possible(expr: str | None, event: str, ref: str) -> bool:
+    """Can ``expr`` be true for ``event`` on a ``ref`` kind (branch, tag or pull)?"""
+    return decide(expr, Situation(event, ref)) is not False
+
+
+def bare(expr: str) -> str:
+    """``expr`` without its ``${{ }}``, as a message quotes it."""
+    text = " ".join(expr.split())
+    return text[3:-2].strip() if text.startswith("${{") and text.endswith("}}") else text
 
 
 def ignores_failed_needs(expr: str | None) -> bool:
