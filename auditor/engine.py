@@ -25,6 +25,7 @@ from auditor.findings import Edit, Finding, Fix, Location, Problem
 from auditor.redact import redact
 from auditor.source import Anchor, SourceFile
 from auditor.suppression import suppresses
+from auditor.upload_notes import annotate
 
 if TYPE_CHECKING:
     from auditor.inventory import InventoryEntry
@@ -223,7 +224,7 @@ def _problems(ctx: Context, rules: list[RuleSummary]
         if rule.id not in REGISTRY or not applies(rule.id, ctx):
             continue
         for problem in load_check(rule.id)(ctx):
-            yield rule, problem
+            yield rule, annotate(problem, ctx)
 
 
 def scan(paths: list[Path], options: Options) -> Report:
