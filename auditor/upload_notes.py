@@ -57,4 +57,5 @@ def annotate(problem: Problem, ctx: Context) -> Problem:
         problem,
         message=f"{problem.message} The upload is `{command}` in {publish.via}, which the "
                 f"step runs through `{publish.wrapper_label}`.",
-        related=(*problem.related, (f"the upload inside `{publish.wrapper_label}`", publish.wrapper)))
+        related=(*problem.related,
+                 (f"the upload inside `{publish.wrapper_label}`", publish.wrapper)))

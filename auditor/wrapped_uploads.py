@@ -26,6 +26,7 @@ from auditor.publish import (
     _Env,
     analyse_upload,
     classify_command,
+    resolve_tool,
 )
 from auditor.shell import Command, split_commands, strip_prefixes
 from auditor.source import Anchor
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from auditor.wrapper_formats import Script
     from auditor.wrappers import WrapperReader
 
+_PUBLISH_TOOLS = frozenset({"twine", "uv", "pdm", "poetry", "hatch", "flit", "maturin"})
 MAX_DEPTH = 3  # wrapper -> wrapper -> wrapper: deeper nesting is not followed
 
 # Variables whose only use is to authenticate a PyPI upload.
@@ -137,14 +139,14 @@ def opaque_upload(workflow: Workflow, job: Job, step: Step,
     if variable is None or step.run is None:
         return None
     unseen = [(c, label, why) for c, label, why in notes if why is not None]
-    read = {id(c) for c, _, why in notes if why is None}
+    read = {(c.start, c.end) for c, _, why in notes if why is None}
     if unseen:
         command, label, why = unseen[0]
         reason = f"the upload happens inside `{label}`, which pubaudit could not read ({why})"
     else:
         candidates = []
         for command in split_commands(step.run.value):
-            if id(command) in read:
+            if (command.start, command.end) in read:
                 continue  # a wrapper pubaudit read: it would have seen the upload
             words, _ = strip_prefixes(command.argv)
             if not words or words[0].rsplit("/", 1)[-1] in _INERT:
@@ -180,5 +182,8 @@ def _is_harmless(words: list[str]) -> bool:
     text = " ".join(words)
     if "--dry-run" in words or " check" in text or "twine check" in text:
         return True
+    resolved = resolve_tool(words)
+    if resolved is not None and resolved[0] in _PUBLISH_TOOLS:
+        return True  # the classifier knows this tool and found no upload (`twine register`)
     head = words[0].rsplit("/", 1)[-1]
     return head.startswith("python") and words[1:3] in (["-m", "build"], ["-m", "pip"])
