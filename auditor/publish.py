@@ -23,6 +23,7 @@ from auditor.model import Job, Step, Workflow
 from auditor.positions import scalar_span
 from auditor.shell import Command, split_commands, strip_prefixes
 from auditor.source import Anchor
+from auditor.wrappers import may_wrap
 from auditor.yamlsource import Mapping, Scalar
 
 if TYPE_CHECKING:
@@ -199,8 +200,8 @@ def _job_mints_registry_token(publish: PublishStep) -> bool:
 
 # Words that may start a command running a repository file (``tox``, ``make``, ``./x``...):
 # a step without any is not read for wrappers.
-_WRAPPER_HINT_RE = re.compile(r"\b(?:tox|nox|g?make|just|run|bash|sh|zsh|python[\d.]*|py)\b"
-                              r"|\./|\.sh\b|\.py\b")
+_WRAPPER_HINT_RE = re.compile(r"\b(?:tox|nox|g?make|just|bash|sh)\s|\./\w|\.sh\b|\w\.py\b"
+                              r"|\brun\s+\S*(?:release|publish|upload|deploy)")
 _PY_RE = re.compile(r"^(?:.*/)?(?:python(?:\d+(?:\.\d+)?)?|py|pypy3?)(?:\.exe)?$")
 _VALUE_OPTIONS = frozenset({"--with", "--from", "--group", "--extra", "--python", "-p",
                             "--project", "--directory", "--package", "--index", "--spec",
@@ -481,25 +482,52 @@ def _env_text(step: Step) -> str:
                     for k, v in step.env.pairs).upper()
 
 
+def _hinted_commands(script: str) -> list[Command]:
+    """The commands of the lines that name a wrapper (with their continuation lines), with
+    offsets in ``script``: a step without upload words is split only where it matters."""
+    commands: list[Command] = []
+    end = 0
+    for match in _WRAPPER_HINT_RE.finditer(script):
+        if match.start() < end:
+            continue
+        start = script.rfind("\n", 0, match.start()) + 1
+        end = script.find("\n", match.end())
+        while end != -1 and script[:end].rstrip(" \t").endswith("\\"):
+            end = script.find("\n", end + 1)
+        end = len(script) if end == -1 else end
+        for command in split_commands(script[start:end]):
+            commands.append(Command(tuple(dataclasses.replace(w, start=w.start + start,
+                                                              end=w.end + start)
+                                          for w in command.words)))
+    return commands
+
+
+def _may_hide_upload(step: Step, script: str) -> bool:
+    """A step without upload words may still upload through a wrapper it names, or hand a
+    PyPI credential to a command pubaudit cannot read."""
+    if _WRAPPER_HINT_RE.search(script):
+        return True
+    env = _env_text(step)
+    return any(word in env for word in _CREDENTIAL_HINTS)
+
+
 def _run_publishes(workflow: Workflow, job: Job, step: Step, uv_indexes: dict[str, str],
                    wrappers: WrapperReader | None = None) -> Iterator[PublishStep]:
     assert step.run is not None
     script = step.run.value
     uploads_here = "upload" in script or "publish" in script or "push" in script
-    hidden = wrappers is not None and (bool(_WRAPPER_HINT_RE.search(script)) or any(
-        word in _env_text(step) for word in _CREDENTIAL_HINTS))
-    if not uploads_here and not hidden:
+    if not uploads_here and (wrappers is None or not _may_hide_upload(step, script)):
         return  # a fast pre-filter: no upload tool can appear without one of these words
     env = _Env(workflow, job, step)
     notes: list[tuple[Command, str, str | None]] = []
     found = False
-    for command in split_commands(script):
+    for command in split_commands(script) if uploads_here else _hinted_commands(script):
         words, assigned = strip_prefixes(command.argv)
         if not words:
             continue
         classified = classify_command(words)
         if classified is None:
-            if wrappers is not None:
+            if wrappers is not None and may_wrap(words):
                 from auditor.wrapped_uploads import wrapped_uploads  # only wrapper steps
 
                 for publish in wrapped_uploads(workflow, job, step, command, words, wrappers,

@@ -74,7 +74,7 @@ def wrapped_uploads(workflow: Workflow, job: Job, step: Step, command: Command,
                     ) -> Iterator[PublishStep]:
     """The uploads ``command`` (a ``run:`` command) makes through repository files. Each
     invocation is added to ``notes`` with why pubaudit could not read it (or ``None``)."""
-    outer = _command_anchor(step, command, workflow)
+    outer: Anchor | None = None  # computed only when an upload is found
     pending: list[tuple[list[str], int, str | None]] = [(words, 1, None)]
     while pending:
         argv, depth, _parent = pending.pop(0)
@@ -93,6 +93,7 @@ def wrapped_uploads(workflow: Workflow, job: Job, step: Step, command: Command,
                         pending.append((inner_words, depth + 1, expansion.label))
                     continue
                 method, args = classified
+                outer = outer or _command_anchor(step, command, workflow)
                 where = _script_anchor(script, inner, outer)
 
                 def word_anchor(_index: int, where: Anchor = where) -> Anchor:

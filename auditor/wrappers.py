@@ -31,7 +31,25 @@ Extract = Callable[[SourceFile, str], "list[formats.Script] | None"]
 _MAKE_DRY_RUN = frozenset({"-n", "--dry-run", "--just-print", "--recon", "-q", "--question"})
 _PY_LAUNCHERS = frozenset({"python", "python3", "py", "pypy3"})
 _SHELLS = frozenset({"bash", "sh", "zsh", "dash", "ksh"})
-_SCRIPT_SUFFIXES = (".sh", ".bash")
+_SCRIPT_SUFFIXES = (".sh", ".bash", ".py")
+# Commands that may hand their work to a repository file: anything else is not looked at.
+LAUNCHERS = frozenset({"python", "python3", "py", "pypy3", "tox", "tox4", "nox", "make",
+                       "gmake", "just", "bash", "sh", "zsh", "dash", "ksh", "poetry", "uv",
+                       "pipenv", "rye", "hatch", "pdm", "pixi", "npm", "yarn", "pnpm"})
+# Installed modules run with ``python -m`` that are never files of the repository.
+_INSTALLED_MODULES = frozenset({"pip", "build", "pytest", "twine", "venv", "ensurepip",
+                                "pipx", "uv", "coverage", "mypy", "ruff", "flake8", "black",
+                                "isort", "setuptools_scm", "cibuildwheel", "wheel",
+                                "unittest", "sphinx", "mkdocs", "pre_commit", "hatch", "pdm",
+                                "poetry", "flit", "maturin", "json.tool", "http.server"})
+
+
+def may_wrap(words: list[str]) -> bool:
+    """A cheap test: could ``words`` run a repository file? (before any file is read)"""
+    first = words[0]
+    head = first.rsplit("/", 1)[-1]
+    return head in LAUNCHERS or head.startswith("python3.") or "/" in first or \
+        first.endswith(_SCRIPT_SUFFIXES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +175,8 @@ class WrapperReader:
             module = args[i + 1]
             if module in ("tox", "nox"):
                 return self.expand([module, *args[i + 2:]])
+            if module in _INSTALLED_MODULES or module.startswith("pip."):
+                return None
             base = module.replace(".", "/")
             candidates = (f"{base}.py", f"{base}/__main__.py", f"src/{base}.py",
                           f"src/{base}/__main__.py")
