@@ -141,6 +141,7 @@ def no_trusted_publishing_support(ctx: Context) -> Iterator[Problem]:
         if (step.method == "other" and not step.secrets) or step.trusted_publishing:
             continue  # nothing stored, or a token minted from the OIDC exchange in the job
         tool = step.step.uses.raw.split("@")[0] if step.method == "other" and step.step.uses \
+            else step.wrapper_label if step.method == "other" and step.wrapper_label \
             else f"{step.method} publish"
         yield Problem(
             step.anchor,

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from auditor.checks import REGISTRY, applies, load_check
 from auditor.checks.findings import Edit, Finding, Fix, Location, Problem
 from auditor.engine.suppression import suppresses
+from auditor.engine.upload_notes import annotate
 from auditor.facts.context import Context
 from auditor.output.redact import redact
 from auditor.reading.catalogue import CONFIDENCES, SEVERITIES, RuleSummary, load_index
@@ -229,7 +230,7 @@ def _problems(ctx: Context, rules: list[RuleSummary]
         if rule.id not in REGISTRY or not applies(rule.id, ctx):
             continue
         for problem in load_check(rule.id)(ctx):
-            yield rule, problem
+            yield rule, annotate(problem, ctx)
 
 
 def scan(paths: list[Path], options: Options) -> Report:

@@ -112,10 +112,15 @@ class Context:
         self._calling: set[str] = set()
         self.config = repo.config
         uv_indexes = repo.project.uv_indexes if repo.project else {}
+        from auditor.repository.discovery import repository_file_reader
+        from auditor.upload.wrappers import WrapperReader
+
+        # wrapper files (tox.ini, Makefile...) are read only when a step names them
+        wrappers = WrapperReader(repository_file_reader(repo).read)
         self._direct: dict[str, list[PublishStep]] = {
-            w.path: publish_steps(w, uv_indexes) for w in repo.workflows}
+            w.path: publish_steps(w, uv_indexes, wrappers) for w in repo.workflows}
         self._action_steps: dict[str, list[PublishStep]] = {
-            d: publish_steps(a, uv_indexes) for d, a in repo.actions.items()}
+            d: publish_steps(a, uv_indexes, wrappers) for d, a in repo.actions.items()}
 
     # ----------------------------------------------------------------- publish steps
 
@@ -133,6 +138,19 @@ class Context:
                     for inner in self._action_steps.get(target, ()):
                         found.append(dataclasses.replace(inner, workflow=workflow, job=job,
                                                          via_step=step))
+        return found
+
+    @cached_property
+    def hidden_uploads(self) -> list[PublishStep]:
+        """Uploads found inside a wrapper file, or inferred from a credential handed to a
+        command pubaudit could not read."""
+        return [s for s in self.publish_steps if s.wrapper is not None or s.unseen is not None]
+
+    @cached_property
+    def uploads_by_job(self) -> dict[tuple[str, str], list[PublishStep]]:
+        found: dict[tuple[str, str], list[PublishStep]] = {}
+        for step in self.publish_steps:
+            found.setdefault((step.workflow.path, step.job.job_id), []).append(step)
         return found
 
     @cached_property

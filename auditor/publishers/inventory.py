@@ -30,12 +30,17 @@ class InventoryEntry:
     expected_publisher: dict[str, str | None] | None
     provider: str = "github"
     credential: str = "none"  # oidc | oidc-exchange | static | none, the weakest upload's
+    via: str | None = None  # "tox.ini:41": the upload is inside a wrapper file the step runs
 
     def as_dict(self) -> dict[str, object]:
-        return {"path": self.path, "job": self.job, "line": self.line, "index": self.index,
-                "method": self.method, "trusted_publishing": self.trusted_publishing,
-                "environment": self.environment,
-                "expected_publisher": self.expected_publisher, "credential": self.credential}
+        out: dict[str, object] = {
+            "path": self.path, "job": self.job, "line": self.line, "index": self.index,
+            "method": self.method, "trusted_publishing": self.trusted_publishing,
+            "environment": self.environment,
+            "expected_publisher": self.expected_publisher, "credential": self.credential}
+        if self.via is not None:
+            out["via"] = self.via
+        return out
 
 
 def _publisher(exp: Expected, written: str | None) -> dict[str, str | None]:
@@ -61,6 +66,9 @@ class _Upload(Protocol):
     @property
     def credential(self) -> str: ...
 
+    @property
+    def via(self) -> str | None: ...
+
 
 _CREDENTIAL_ORDER = ("static", "none", "oidc-exchange", "oidc")
 
@@ -85,6 +93,7 @@ def inventory(ctx: Context) -> list[InventoryEntry]:
                 path, job, line, index, same[0].method,
                 all(u.trusted_publishing for u in same), environment,
                 _publisher(exp, environment) if exp is not None else None, provider,
-                min((u.credential for u in same), key=_CREDENTIAL_ORDER.index)))
+                min((u.credential for u in same), key=_CREDENTIAL_ORDER.index),
+                same[0].via))
     entries.sort(key=lambda e: (e.path, e.line, e.index))
     return entries

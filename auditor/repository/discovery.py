@@ -337,6 +337,12 @@ class _PipelineFiles:
         return found
 
 
+def repository_file_reader(repo: Repository) -> _PipelineFiles:
+    """The one reader of repository files loaded on demand (GitLab includes, wrapper files
+    a workflow step runs): bounded, regular files inside the tree, each read once."""
+    return _PipelineFiles(repo)
+
+
 def _pipeline_of_files(root: Path, entries: list[tuple[str, Path, bool]]) -> list[str]:
     """In file mode, the repository's top-level GitLab CI file when a given file may belong
     to its pipeline: pre-commit may pass only an included file, whose jobs mean nothing

@@ -117,6 +117,11 @@ class GitlabPublishStep:
         return "oidc" if self.trusted_publishing else "none"
 
     @property
+    def via(self) -> str | None:
+        """GitLab ``script:`` lines are not followed into wrapper files (yet)."""
+        return None
+
+    @property
     def token_variable(self) -> str | None:
         """The ``id_tokens`` variable the exchange reads, when the tool fixes its name."""
         if self.exchange in ("twine", "uv", "id") and self.exchange_audience:

@@ -16,6 +16,7 @@ import functools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from auditor.github.model import Job, Step, Workflow
 from auditor.reading.positions import scalar_span
@@ -23,6 +24,10 @@ from auditor.reading.source import Anchor
 from auditor.reading.yamlsource import Mapping, Scalar
 from auditor.upload.indexes import index_of_name, index_of_url
 from auditor.upload.shell import Command, split_commands, strip_prefixes
+from auditor.upload.wrappers import may_wrap
+
+if TYPE_CHECKING:
+    from auditor.upload.wrappers import WrapperReader
 
 PYPI_ACTION = "pypa/gh-action-pypi-publish"
 MATURIN_ACTION = "pyo3/maturin-action"
@@ -119,6 +124,21 @@ class PublishStep:
     uv_trusted_mode: str | None = None
     uv_trusted_anchor: Anchor | None = None
     via_step: Step | None = None  # the job's step that runs the local composite action
+    # The upload is inside a repository file the step runs (``tox -e release``): where it
+    # is written there, and the invocation that leads to it.
+    wrapper: Anchor | None = None
+    wrapper_label: str | None = None
+    # Why pubaudit could not see the upload: the step hands a PyPI credential to a command
+    # it could not read (method ``other``; findings on it are undecided).
+    unseen: str | None = None
+
+    @property
+    def via(self) -> str | None:
+        """``tox.ini:41``: where the wrapper file runs the upload, for messages and JSON."""
+        if self.wrapper is None:
+            return None
+        line = self.wrapper.span[0] + 1 if self.wrapper.span else 1
+        return f"{self.wrapper.path}:{line}"
 
     @property
     def secrets(self) -> tuple[Credential, ...]:
@@ -178,6 +198,10 @@ def _job_mints_registry_token(publish: PublishStep) -> bool:
 
 # ------------------------------------------------------------------------ commands
 
+# Words that may start a command running a repository file (``tox``, ``make``, ``./x``...):
+# a step without any is not read for wrappers.
+_WRAPPER_HINT_RE = re.compile(r"\b(?:tox|nox|g?make|just|bash|sh)\s|\./\w|\.sh\b|\w\.py\b"
+                              r"|\brun\s+\S*(?:release|publish|upload|deploy)")
 _PY_RE = re.compile(r"^(?:.*/)?(?:python(?:\d+(?:\.\d+)?)?|py|pypy3?)(?:\.exe)?$")
 _VALUE_OPTIONS = frozenset({"--with", "--from", "--group", "--extra", "--python", "-p",
                             "--project", "--directory", "--package", "--index", "--spec",
@@ -446,20 +470,72 @@ def analyse_upload(command: Command, method: str, args: list[str], assigned: dic
                          uv_anchor)
 
 
-def _run_publishes(workflow: Workflow, job: Job, step: Step,
-                   uv_indexes: dict[str, str]) -> Iterator[PublishStep]:
+_CREDENTIAL_HINTS = ("PYPI", "TWINE_", "UV_PUBLISH_", "HATCH_INDEX", "PDM_PUBLISH", "FLIT_",
+                     "MATURIN_")
+
+
+def _env_text(step: Step) -> str:
+    """The step's ``env:`` names and values, upper-cased, for the pre-filter."""
+    if step.env is None:
+        return ""
+    return " ".join(f"{k.value}={v.value if isinstance(v, Scalar) else ''}"
+                    for k, v in step.env.pairs).upper()
+
+
+def _hinted_commands(script: str) -> list[Command]:
+    """The commands of the lines that name a wrapper (with their continuation lines), with
+    offsets in ``script``: a step without upload words is split only where it matters."""
+    commands: list[Command] = []
+    end = 0
+    for match in _WRAPPER_HINT_RE.finditer(script):
+        if match.start() < end:
+            continue
+        start = script.rfind("\n", 0, match.start()) + 1
+        end = script.find("\n", match.end())
+        while end != -1 and script[:end].rstrip(" \t").endswith("\\"):
+            end = script.find("\n", end + 1)
+        end = len(script) if end == -1 else end
+        for command in split_commands(script[start:end]):
+            commands.append(Command(tuple(dataclasses.replace(w, start=w.start + start,
+                                                              end=w.end + start)
+                                          for w in command.words)))
+    return commands
+
+
+def _may_hide_upload(step: Step, script: str) -> bool:
+    """A step without upload words may still upload through a wrapper it names, or hand a
+    PyPI credential to a command pubaudit cannot read."""
+    if _WRAPPER_HINT_RE.search(script):
+        return True
+    env = _env_text(step)
+    return any(word in env for word in _CREDENTIAL_HINTS)
+
+
+def _run_publishes(workflow: Workflow, job: Job, step: Step, uv_indexes: dict[str, str],
+                   wrappers: WrapperReader | None = None) -> Iterator[PublishStep]:
     assert step.run is not None
     script = step.run.value
-    if "upload" not in script and "publish" not in script and "push" not in script:
+    uploads_here = "upload" in script or "publish" in script or "push" in script
+    if not uploads_here and (wrappers is None or not _may_hide_upload(step, script)):
         return  # a fast pre-filter: no upload tool can appear without one of these words
     env = _Env(workflow, job, step)
-    for command in split_commands(script):
+    notes: list[tuple[Command, str, str | None]] = []
+    found = False
+    for command in split_commands(script) if uploads_here else _hinted_commands(script):
         words, assigned = strip_prefixes(command.argv)
         if not words:
             continue
         classified = classify_command(words)
         if classified is None:
+            if wrappers is not None and may_wrap(words):
+                from auditor.upload.wrapped import wrapped_uploads  # only wrapper steps
+
+                for publish in wrapped_uploads(workflow, job, step, command, words, wrappers,
+                                               env.lookup, uv_indexes, notes):
+                    found = True
+                    yield publish
             continue
+        found = True
         method, args = classified
         anchor = _command_anchor(step, command, workflow)
         upload = analyse_upload(
@@ -469,6 +545,12 @@ def _run_publishes(workflow: Workflow, job: Job, step: Step,
         yield PublishStep(workflow, job, step, upload.method, anchor, upload.index,
                           upload.registry, upload.url, upload.url_anchor, upload.credentials,
                           upload.argv, upload.uv_trusted_mode, upload.uv_trusted_anchor)
+    if not found and wrappers is not None and step.env is not None:
+        from auditor.upload.wrapped import opaque_upload  # only steps with a credential
+
+        inferred = opaque_upload(workflow, job, step, notes)
+        if inferred is not None:
+            yield inferred
 
 
 def _input_credentials(step: Step, names: tuple[str, ...],
@@ -559,13 +641,15 @@ def _with_origins(publish: PublishStep) -> PublishStep:
     return dataclasses.replace(publish, credentials=credentials)
 
 
-def publish_steps(workflow: Workflow, uv_indexes: dict[str, str]) -> list[PublishStep]:
-    """Every publish step of ``workflow`` (composite actions included), in file order."""
+def publish_steps(workflow: Workflow, uv_indexes: dict[str, str],
+                  wrappers: WrapperReader | None = None) -> list[PublishStep]:
+    """Every publish step of ``workflow`` (composite actions included), in file order;
+    with ``wrappers``, also the uploads inside repository files a step runs."""
     found: list[PublishStep] = []
     for job in workflow.jobs:
         for step in job.steps:
             if step.uses is not None and step.uses_node is not None:
                 found.extend(_action_publishes(workflow, job, step))
             elif step.run is not None:
-                found.extend(_run_publishes(workflow, job, step, uv_indexes))
+                found.extend(_run_publishes(workflow, job, step, uv_indexes, wrappers))
     return [_with_origins(p) for p in found]

@@ -1,0 +1,190 @@
+"""Uploads a workflow step makes through a repository file, and uploads it hides.
+
+A step that runs ``tox -e release`` uploads wherever ``[testenv:release]`` runs ``twine
+upload``: the commands of the wrapper file go through the same classifier as ``run:``
+lines, with the step's ``env:`` (the credentials that reach the wrapper), and the publish
+step keeps the workflow command as its anchor and the wrapper line as ``wrapper``. When the
+wrapper cannot be read and the step's ``env:`` hands it a PyPI credential, the step is an
+upload of method ``other`` that pubaudit could not see (``unseen``): rules still apply, at
+lower confidence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from auditor.github.model import Job, Step, Workflow
+from auditor.reading.source import Anchor
+from auditor.reading.yamlsource import Scalar
+from auditor.upload.publish import (
+    _CREDENTIAL_ENV,
+    _USERNAME_ENV,
+    Credential,
+    PublishStep,
+    VariableLookup,
+    _command_anchor,
+    _Env,
+    analyse_upload,
+    classify_command,
+    resolve_tool,
+)
+from auditor.upload.shell import Command, split_commands, strip_prefixes
+
+if TYPE_CHECKING:
+    from auditor.upload.wrapper_formats import Script
+    from auditor.upload.wrappers import WrapperReader
+
+_PUBLISH_TOOLS = frozenset({"twine", "uv", "pdm", "poetry", "hatch", "flit", "maturin"})
+MAX_DEPTH = 3  # wrapper -> wrapper -> wrapper: deeper nesting is not followed
+
+# Variables whose only use is to authenticate a PyPI upload.
+_PYPI_CREDENTIAL_ENV = ("TWINE_PASSWORD", "UV_PUBLISH_TOKEN", "UV_PUBLISH_PASSWORD",
+                        "HATCH_INDEX_AUTH", "PDM_PUBLISH_PASSWORD", "FLIT_PASSWORD",
+                        "MATURIN_PYPI_TOKEN", "MATURIN_PASSWORD")
+_PYPI_SECRET_RE = re.compile(r"secrets\.(?:PYPI\w*|\w*PYPI\w*TOKEN\w*)\b", re.I)
+# Commands that cannot upload anything: a step made only of these has no hidden upload.
+_INERT = frozenset({"echo", "printf", "cd", "export", "test", "[", "true", "false", "ls",
+                    "cat", "mkdir", "rm", "cp", "mv", "pip", "pip3", "git", "set", "exit",
+                    "which", "env", "tar", "unzip", "sha256sum", "find", "grep", "sleep"})
+
+
+def _script_anchor(script: Script, command: Command | None, fallback: Anchor) -> Anchor:
+    """Where a command of a wrapper file is written (one line, or its words in it)."""
+    if not script.path:
+        return fallback
+    if command is not None and script.exact and "\n" not in script.text:
+        start, end = script.column + command.start, script.column + command.end
+        return Anchor(script.path, ("wrapper", script.line, start),
+                      span=(script.line, start, script.line, end))
+    if command is not None and script.exact:  # a whole shell script: count its lines
+        line = script.line + script.text.count("\n", 0, command.start)
+        column = command.start - (script.text.rfind("\n", 0, command.start) + 1)
+        end = column + (command.end - command.start)
+        return Anchor(script.path, ("wrapper", line, column), span=(line, column, line, end))
+    return Anchor(script.path, ("wrapper", script.line, script.column),
+                  span=(script.line, script.column, script.line,
+                        max(script.end_column, script.column + 1)))
+
+
+def wrapped_uploads(workflow: Workflow, job: Job, step: Step, command: Command,
+                    words: list[str], wrappers: WrapperReader, lookup: VariableLookup,
+                    uv_indexes: dict[str, str], notes: list[tuple[Command, str, str | None]],
+                    ) -> Iterator[PublishStep]:
+    """The uploads ``command`` (a ``run:`` command) makes through repository files. Each
+    invocation is added to ``notes`` with why pubaudit could not read it (or ``None``)."""
+    outer: Anchor | None = None  # computed only when an upload is found
+    pending: list[tuple[list[str], int, str | None]] = [(words, 1, None)]
+    while pending:
+        argv, depth, _parent = pending.pop(0)
+        expansion = wrappers.expand(argv)
+        if expansion is None:
+            continue
+        notes.append((command, expansion.label, expansion.unseen))
+        for script in expansion.scripts:
+            for inner in split_commands(script.text):
+                inner_words, assigned = strip_prefixes(inner.argv)
+                if not inner_words:
+                    continue
+                classified = classify_command(inner_words)
+                if classified is None:
+                    if depth < MAX_DEPTH:
+                        pending.append((inner_words, depth + 1, expansion.label))
+                    continue
+                method, args = classified
+                outer = outer or _command_anchor(step, command, workflow)
+                where = _script_anchor(script, inner, outer)
+
+                def word_anchor(_index: int, where: Anchor = where) -> Anchor:
+                    return where
+
+                upload = analyse_upload(inner, method, args, assigned, lookup, where,
+                                        word_anchor, uv_indexes)
+                yield PublishStep(workflow, job, step, upload.method, outer, upload.index,
+                                  upload.registry, upload.url, upload.url_anchor,
+                                  upload.credentials, upload.argv, upload.uv_trusted_mode,
+                                  upload.uv_trusted_anchor, wrapper=where,
+                                  wrapper_label=expansion.label)
+
+
+def _pypi_credential(step: Step) -> str | None:
+    """The name of a variable of the step's ``env:`` that holds a PyPI credential."""
+    if step.env is None:
+        return None
+    token_user = False
+    named: str | None = None
+    for key, value in step.env.pairs:
+        text = value.value if isinstance(value, Scalar) else ""
+        name = key.value
+        if name == "TWINE_USERNAME" and text.strip() == "__token__":
+            token_user = True
+        if not text.strip():
+            continue
+        if name in _PYPI_CREDENTIAL_ENV or name.startswith("POETRY_PYPI_TOKEN_") or \
+                _PYPI_SECRET_RE.search(text):
+            named = named or name
+    return named or ("TWINE_USERNAME" if token_user else None)
+
+
+def hands_pypi_credential(step: Step) -> bool:
+    return _pypi_credential(step) is not None
+
+
+def opaque_upload(workflow: Workflow, job: Job, step: Step,
+                  notes: list[tuple[Command, str, str | None]]) -> PublishStep | None:
+    """A step that hands a PyPI credential to a command pubaudit cannot read: an upload of
+    method ``other`` it could not see; ``None`` when the step only echoes, checks or
+    installs."""
+    variable = _pypi_credential(step)
+    if variable is None or step.run is None:
+        return None
+    unseen = [(c, label, why) for c, label, why in notes if why is not None]
+    read = {(c.start, c.end) for c, _, why in notes if why is None}
+    if unseen:
+        command, label, why = unseen[0]
+        reason = f"the upload happens inside `{label}`, which pubaudit could not read ({why})"
+    else:
+        candidates = []
+        for command in split_commands(step.run.value):
+            if (command.start, command.end) in read:
+                continue  # a wrapper pubaudit read: it would have seen the upload
+            words, _ = strip_prefixes(command.argv)
+            if not words or words[0].rsplit("/", 1)[-1] in _INERT:
+                continue
+            if _is_harmless(words):
+                continue
+            candidates.append((command, words))
+        if not candidates:
+            return None
+        command, words = candidates[-1]
+        label = " ".join(words[:3])
+        reason = (f"the step hands `{variable}` to `{label}`, whose upload pubaudit cannot "
+                  "see")
+    anchor = _command_anchor(step, command, workflow)
+    env = _Env(workflow, job, step)
+    credentials = [Credential(name, level, where, value, name in _USERNAME_ENV)
+                   for prefixes in _CREDENTIAL_ENV.values() for prefix in prefixes
+                   for name, value, level, where in env.lookup(prefix)]
+    for level, mapping, base in env.levels:
+        for key, value in mapping.pairs if mapping is not None else ():
+            text = value.value if isinstance(value, Scalar) else ""
+            if _PYPI_SECRET_RE.search(text) and not any(c.name == key.value
+                                                        for c in credentials):
+                credentials.append(Credential(key.value, level,
+                                              base.child(key.value, node=key), text))
+    return PublishStep(workflow, job, step, "other", anchor, "unknown", "unknown", None, None,
+                       tuple(credentials), tuple(command.argv), wrapper_label=label,
+                       unseen=reason)
+
+
+def _is_harmless(words: list[str]) -> bool:
+    """Checks, builds and dry runs: commands that run a tool without uploading."""
+    text = " ".join(words)
+    if "--dry-run" in words or " check" in text or "twine check" in text:
+        return True
+    resolved = resolve_tool(words)
+    if resolved is not None and resolved[0] in _PUBLISH_TOOLS:
+        return True  # the classifier knows this tool and found no upload (`twine register`)
+    head = words[0].rsplit("/", 1)[-1]
+    return head.startswith("python") and words[1:3] in (["-m", "build"], ["-m", "pip"])
