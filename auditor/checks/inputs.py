@@ -46,9 +46,9 @@ def invalid_config(ctx: Context) -> Iterator[Problem]:
 
 def unknown_suppression(ctx: Context) -> Iterator[Problem]:
     """Inline ignores naming no rule: they suppress nothing while looking as if they did."""
-    from auditor.engine.suppression import EVERY_RULE, ignored_names
     from auditor.reading.catalogue import load_index
     from auditor.reading.selection import suggestion
+    from auditor.reading.suppression import EVERY_RULE, ignored_names
 
     known = load_index()
     for path, source in sorted(ctx.repo.sources.items()):

@@ -9,7 +9,7 @@ from fnmatch import fnmatchcase
 
 from auditor.checks.findings import Problem
 from auditor.facts.context import Context, PublishJob
-from auditor.github.distflow import packages_dir, replay
+from auditor.facts.distflow import packages_dir, replay
 from auditor.github.model import Job, Step, Workflow
 from auditor.reading.positions import scalar_span
 from auditor.reading.source import Anchor

@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING
 
 from auditor.checks import REGISTRY, applies, load_check
 from auditor.checks.findings import Edit, Finding, Fix, Location, Problem
-from auditor.engine.suppression import suppresses
 from auditor.engine.upload_notes import annotate
 from auditor.facts.context import Context
 from auditor.output.redact import redact
 from auditor.reading.catalogue import CONFIDENCES, SEVERITIES, RuleSummary, load_index
 from auditor.reading.config import Config, load_config
 from auditor.reading.source import Anchor, SourceFile, read_regular
+from auditor.reading.suppression import suppresses
 from auditor.repository.discovery import Repository, find_root, load_repository
 
 if TYPE_CHECKING:

@@ -21,7 +21,8 @@ from auditor.github.guards import PULL_EVENTS, Situation, Value, decide, ignores
 from auditor.github.model import Job, Permissions, Trigger, Workflow
 from auditor.github.situations import call_inputs, job_outputs, run_events
 from auditor.repository.discovery import Repository
-from auditor.upload.publish import PublishStep, publish_steps
+from auditor.upload.publish import PublishStep
+from auditor.upload.steps import publish_steps
 
 if TYPE_CHECKING:
     from auditor.reading.identity import Identity

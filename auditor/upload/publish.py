@@ -11,10 +11,8 @@ come from, and the exact span of the command, once, for every rule to read.
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -23,11 +21,10 @@ from auditor.reading.positions import scalar_span
 from auditor.reading.source import Anchor
 from auditor.reading.yamlsource import Mapping, Scalar
 from auditor.upload.indexes import index_of_name, index_of_url
-from auditor.upload.shell import Command, split_commands, strip_prefixes
-from auditor.upload.wrappers import may_wrap
+from auditor.upload.shell import Command
 
 if TYPE_CHECKING:
-    from auditor.upload.wrappers import WrapperReader
+    pass
 
 PYPI_ACTION = "pypa/gh-action-pypi-publish"
 MATURIN_ACTION = "pyo3/maturin-action"
@@ -468,188 +465,3 @@ def analyse_upload(command: Command, method: str, args: list[str], assigned: dic
     return UploadCommand(method, index, registry if registry != "pypi" else index, url,
                          url_anchor, tuple(credentials), tuple(command.argv), uv_mode,
                          uv_anchor)
-
-
-_CREDENTIAL_HINTS = ("PYPI", "TWINE_", "UV_PUBLISH_", "HATCH_INDEX", "PDM_PUBLISH", "FLIT_",
-                     "MATURIN_")
-
-
-def _env_text(step: Step) -> str:
-    """The step's ``env:`` names and values, upper-cased, for the pre-filter."""
-    if step.env is None:
-        return ""
-    return " ".join(f"{k.value}={v.value if isinstance(v, Scalar) else ''}"
-                    for k, v in step.env.pairs).upper()
-
-
-def _hinted_commands(script: str) -> list[Command]:
-    """The commands of the lines that name a wrapper (with their continuation lines), with
-    offsets in ``script``: a step without upload words is split only where it matters."""
-    commands: list[Command] = []
-    end = 0
-    for match in _WRAPPER_HINT_RE.finditer(script):
-        if match.start() < end:
-            continue
-        start = script.rfind("\n", 0, match.start()) + 1
-        end = script.find("\n", match.end())
-        while end != -1 and script[:end].rstrip(" \t").endswith("\\"):
-            end = script.find("\n", end + 1)
-        end = len(script) if end == -1 else end
-        for command in split_commands(script[start:end]):
-            commands.append(Command(tuple(dataclasses.replace(w, start=w.start + start,
-                                                              end=w.end + start)
-                                          for w in command.words)))
-    return commands
-
-
-def _may_hide_upload(step: Step, script: str) -> bool:
-    """A step without upload words may still upload through a wrapper it names, or hand a
-    PyPI credential to a command pubaudit cannot read."""
-    if _WRAPPER_HINT_RE.search(script):
-        return True
-    env = _env_text(step)
-    return any(word in env for word in _CREDENTIAL_HINTS)
-
-
-def _run_publishes(workflow: Workflow, job: Job, step: Step, uv_indexes: dict[str, str],
-                   wrappers: WrapperReader | None = None) -> Iterator[PublishStep]:
-    assert step.run is not None
-    script = step.run.value
-    uploads_here = "upload" in script or "publish" in script or "push" in script
-    if not uploads_here and (wrappers is None or not _may_hide_upload(step, script)):
-        return  # a fast pre-filter: no upload tool can appear without one of these words
-    env = _Env(workflow, job, step)
-    notes: list[tuple[Command, str, str | None]] = []
-    found = False
-    for command in split_commands(script) if uploads_here else _hinted_commands(script):
-        words, assigned = strip_prefixes(command.argv)
-        if not words:
-            continue
-        classified = classify_command(words)
-        if classified is None:
-            if wrappers is not None and may_wrap(words):
-                from auditor.upload.wrapped import wrapped_uploads  # only wrapper steps
-
-                for publish in wrapped_uploads(workflow, job, step, command, words, wrappers,
-                                               env.lookup, uv_indexes, notes):
-                    found = True
-                    yield publish
-            continue
-        found = True
-        method, args = classified
-        anchor = _command_anchor(step, command, workflow)
-        upload = analyse_upload(
-            command, method, args, assigned, env.lookup, anchor,
-            functools.partial(_word_anchor, step, command, workflow=workflow, base=anchor),
-            uv_indexes)
-        yield PublishStep(workflow, job, step, upload.method, anchor, upload.index,
-                          upload.registry, upload.url, upload.url_anchor, upload.credentials,
-                          upload.argv, upload.uv_trusted_mode, upload.uv_trusted_anchor)
-    if not found and wrappers is not None and step.env is not None:
-        from auditor.upload.wrapped import opaque_upload  # only steps with a credential
-
-        inferred = opaque_upload(workflow, job, step, notes)
-        if inferred is not None:
-            yield inferred
-
-
-def _input_credentials(step: Step, names: tuple[str, ...],
-                       user_names: tuple[str, ...] = ()) -> list[Credential]:
-    out: list[Credential] = []
-    for name in names + user_names:
-        node = step.input(name)
-        if node is None or _is_empty(node.value):
-            continue
-        if name in user_names and node.value.strip() == "__token__":
-            continue
-        out.append(Credential(name, "input", step.input_anchor(name), node.value,
-                              is_username=name in user_names))
-    return out
-
-
-def _action_publishes(workflow: Workflow, job: Job, step: Step) -> Iterator[PublishStep]:
-    assert step.uses is not None and step.uses_node is not None
-    uses = step.uses
-    anchor = step.anchor.child("uses", node=step.uses_node)
-    if uses.is_action(PYPI_ACTION):
-        url_node = step.input("repository-url", "repository_url")
-        url = url_node.value.strip() if url_node and not _is_empty(url_node.value) else None
-        index = index_of_url(url) if url else "pypi"
-        url_key = "repository-url" if step.input("repository-url") else "repository_url"
-        yield PublishStep(workflow, job, step, "gh-action-pypi-publish", anchor, index, index,
-                          url, step.input_anchor(url_key) if url else None,
-                          tuple(_input_credentials(step, ("password",), ("user",))))
-        return
-    if uses.is_action(MATURIN_ACTION):
-        command = (step.input_text("command") or "").lower()
-        if command not in ("upload", "publish"):
-            return
-        args_node = step.input("args")
-        args = [c for cmd in split_commands(args_node.value) for c in cmd.argv] \
-            if args_node else []
-        if "--dry-run" in args:
-            return
-        index, url = "pypi", None
-        for _, value, _at in _option_values(args, _OPTIONS["maturin"][0]):
-            index, url = url_target_of("maturin", value, {})
-        env = _Env(workflow, job, step)
-        credentials = []
-        for prefix in _CREDENTIAL_ENV["maturin"]:
-            for name, value, level, var_anchor in env.lookup(prefix):
-                credentials.append(Credential(name, level, var_anchor, value,
-                                              name in _USERNAME_ENV))
-        for option, value, _at in _option_values(args, _OPTIONS["maturin"][1]):
-            credentials.append(Credential(option, "option", step.input_anchor("args"), value))
-        yield PublishStep(workflow, job, step, "maturin", anchor, index, index, url,
-                          step.input_anchor("args") if url else None, tuple(credentials))
-        return
-    if uses.is_action("release-plz/action"):
-        release_command = step.input_text("command")
-        if release_command is None or release_command == "release":
-            env = _Env(workflow, job, step)
-            creds = [Credential(name, level, var_anchor, value)
-                     for name, value, level, var_anchor in env.lookup("CARGO_REGISTRY_TOKEN")]
-            yield PublishStep(workflow, job, step, "cargo", anchor, "other", "crates", None,
-                              None, tuple(creds))
-        return
-    if uses.is_action("rubygems/release-gem"):
-        creds = []
-        setup = step.input("setup-trusted-publisher")
-        if setup is not None and setup.value.strip().lower() == "false":
-            creds = [Credential("setup-trusted-publisher", "input",
-                                step.input_anchor("setup-trusted-publisher"), "false")]
-        yield PublishStep(workflow, job, step, "gem", anchor, "other", "rubygems", None, None,
-                          tuple(creds))
-        return
-    token_inputs = _THIRD_PARTY_PYPI_ACTIONS.get(uses.slug)
-    if token_inputs is not None:
-        url_node = step.input("repository-url", "repository_url", "url", "repository")
-        index = index_of_url(url_node.value) if url_node and "://" in url_node.value else "pypi"
-        yield PublishStep(workflow, job, step, "other", anchor, index, index, None, None,
-                          tuple(_input_credentials(step, token_inputs)))
-
-
-def _with_origins(publish: PublishStep) -> PublishStep:
-    """Mark credentials that are outputs of other steps (a minted token, or unknown)."""
-    if not any("steps." in c.value for c in publish.credentials):
-        return publish
-    from auditor.upload.exchange import credential_origin  # only for step outputs
-
-    credentials = tuple(
-        dataclasses.replace(c, origin=credential_origin(c.value, publish.job, publish.step))
-        for c in publish.credentials)
-    return dataclasses.replace(publish, credentials=credentials)
-
-
-def publish_steps(workflow: Workflow, uv_indexes: dict[str, str],
-                  wrappers: WrapperReader | None = None) -> list[PublishStep]:
-    """Every publish step of ``workflow`` (composite actions included), in file order;
-    with ``wrappers``, also the uploads inside repository files a step runs."""
-    found: list[PublishStep] = []
-    for job in workflow.jobs:
-        for step in job.steps:
-            if step.uses is not None and step.uses_node is not None:
-                found.extend(_action_publishes(workflow, job, step))
-            elif step.run is not None:
-                found.extend(_run_publishes(workflow, job, step, uv_indexes, wrappers))
-    return [_with_origins(p) for p in found]
