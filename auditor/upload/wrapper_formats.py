@@ -16,11 +16,11 @@ import ast
 import json
 import re
 import shlex
-import tomllib
 from dataclasses import dataclass
 from typing import Any
 
 from auditor.reading.source import SourceFile
+from auditor.reading.tomlsource import TomlProblem, parse_toml
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,9 +109,8 @@ def tox_commands(source: SourceFile, env: str) -> list[Script] | None:
             return None
         # an INI line ending in a backslash continues the command on the next line
         return [_line_script(source, n, t.rstrip("\\").strip()) for n, t in found]
-    try:
-        data = tomllib.loads(source.text)
-    except tomllib.TOMLDecodeError:
+    data = _toml(source)
+    if data is None:
         return None
     table: Any = data.get("tool", {}).get("tox", {}) if source.name == "pyproject.toml" \
         else data
@@ -359,10 +358,10 @@ def shell_script(source: SourceFile, _name: str = "") -> list[Script] | None:
 # ------------------------------------------------------------------------ task tables
 
 def _toml(source: SourceFile) -> dict[str, Any] | None:
-    try:
-        return tomllib.loads(source.text)
-    except tomllib.TOMLDecodeError:
-        return None
+    """A repository's TOML through the same limits as its pyproject.toml (size, depth, number
+    length): a wrapper file is untrusted input too."""
+    parsed = parse_toml(source.text)
+    return None if isinstance(parsed, TomlProblem) else parsed
 
 
 def _task_text(value: object) -> list[str] | None:
