@@ -153,11 +153,11 @@ def test_concise_is_one_line_per_finding(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.chdir(REPO_ROOT)
     code, out, _ = invoke("scan", "fixtures/demo", "-f", "concise")
     lines = out.splitlines()
-    assert code == 1 and len(lines) == 9
+    assert code == 1 and len(lines) == 10
     assert lines[0].startswith("fixtures/demo/.github/workflows/release.yml:4:3: medium "
                                "branch-push-publish job 'publish' uploads")
     assert all(". " not in line.split(" ", 3)[3].rstrip(".") for line in lines[:-1])
-    assert lines[-1] == "8 findings (5 medium, 3 low); 2 files read; 1 publish job"
+    assert lines[-1] == "9 findings (5 medium, 4 low); 2 files read; 1 publish job"
 
 
 def test_statistics_counts_per_rule() -> None:
@@ -166,7 +166,7 @@ def test_statistics_counts_per_rule() -> None:
     assert code == 1
     assert lines[0].split()[:3] == ["2", "unpinned-action", "medium"]
     assert "Action in a publishing workflow is not pinned" in lines[0]
-    assert len(lines) == 8 and "leftover-token" in out
+    assert len(lines) == 9 and "leftover-token" in out
 
 
 def test_one_file_read(tmp_path: Path) -> None:

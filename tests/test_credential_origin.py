@@ -38,7 +38,8 @@ def test_unknown_step_output_names_no_secret_to_revoke() -> None:
 
 
 def test_unknown_index_is_undecided_and_never_high() -> None:
-    findings = _report("password-login/fires-unknown-index-undecided")["findings"]
+    findings = [f for f in _report("password-login/fires-unknown-index-undecided")["findings"]
+                if f["rule"] != "publish-without-repository-guard"]  # any index: not undecided
     assert {f["rule"] for f in findings} == {"password-login", "leftover-token"}
     for finding in findings:
         assert finding["severity"] != "high" and finding["confidence"] == "medium"

@@ -47,6 +47,7 @@ REGISTRY: dict[str, str] = {
     "dangerous-publish-trigger": "triggers.dangerous_publish_trigger",
     "branch-push-publish": "triggers.branch_push_publish",
     "release-event-not-triggered": "triggers.release_event_not_triggered",
+    "publish-without-repository-guard": "triggers.publish_without_repository_guard",
     # Job structure
     "build-in-publish-job": "structure.build_in_publish_job",
     "reusable-workflow-publish": "structure.reusable_workflow_publish",

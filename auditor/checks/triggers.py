@@ -292,3 +292,36 @@ def release_event_not_triggered(ctx: Context) -> Iterator[Problem]:
                         "release with a GitHub App token.",
                         (("publishing workflow's trigger", trigger.anchor),))
                     break
+
+
+# Events a fork runs on its own once its owner enables Actions: pushes (a fork owner's tags
+# and branches) and schedules. Pull requests, releases and manual runs have other rules.
+_FORK_EVENTS = ("push", "schedule")
+
+
+def publish_without_repository_guard(ctx: Context) -> Iterator[Problem]:
+    for pj in ctx.publish_jobs:
+        if pj.workflow.is_composite:
+            continue
+        # Trusted publishing in a fork just fails: PyPI's publisher names this repository.
+        # A long-lived token is what a fork can still use (a secret of the same name).
+        token_steps = [s for s in pj.steps if any(c.origin == "static" for c in s.secrets)]
+        if not token_steps:
+            continue
+        reaches = [r for r in _reaches(ctx, pj, token_steps, fork=True)
+                   if r.event in _FORK_EVENTS and r.undecided is None]
+        if not reaches:
+            continue
+        first = reaches[0]
+        events = ", ".join(dict.fromkeys(f"`{r.event}`" for r in reaches))
+        secret = next(c for c in token_steps[0].secrets if c.origin == "static")
+        origin = ctx.identity.origin
+        slug = f"{origin.owner}/{origin.repository}" if origin else "OWNER/REPOSITORY"
+        yield Problem(
+            pj.job.anchor,
+            f"{pj.job.label} uploads with a long-lived credential (`{secret.name}`) and also "
+            f"runs in forks of this repository, on {events}: there the secret is the fork's "
+            "own, or empty, so every such run in a fork fails, or uploads with whatever token "
+            "the fork's owner stored. Guard the job with "
+            f"`if: github.repository == '{slug}'`.",
+            (("the upload", token_steps[0].anchor), ("trigger", first.trigger.anchor)))
