@@ -1164,3 +1164,46 @@ def test_hostile_baseline_is_a_baseline_error(tmp_path: Path, text: str) -> None
     with pytest.raises(BaselineError, match="cannot read it"):
         read_baseline(tmp_path / "b.json")
 
+
+
+# --------------------------------------------------------------------------- unbreakable, part two
+
+
+def long_host_repository(root: Path, labels: int) -> Path:
+    """An upload URL whose host is ``labels`` times ``a.`` before ``pypi.org``, in the
+    publish action's ``repository-url`` and in a twine command."""
+    url = "https://" + "a." * labels + "pypi.org/legacy/"
+    return build(root, {f"{W}/w.yml": (
+        "on:\n  push:\n    tags: ['v*']\njobs:\n  publish:\n    runs-on: ubuntu-latest\n"
+        "    environment: pypi\n    permissions:\n      id-token: write\n    steps:\n"
+        f"      - uses: {ACTION_REF}\n        with:\n          repository-url: \"{url}\"\n"
+        f"      - run: twine upload --repository-url {url} dist/*\n")})
+
+
+def test_long_upload_host_work_grows_linearly(tmp_path: Path) -> None:
+    small = long_host_repository(tmp_path / "small", 2_000)
+    large = long_host_repository(tmp_path / "large", 8_000)
+    assert len(findings(audit(large), "wrong-index-url")) == 2
+    ratio = work(lambda: scan_tree(large)) / work(lambda: scan_tree(small))
+    assert ratio < 4 * 2, f"4x the host cost {ratio:.1f}x the work"
+
+
+def test_long_host_does_not_slow_the_url_patterns() -> None:
+    from auditor.checks.credentials import _URL_RE
+    from auditor.indexes import _near_pypi_host
+    from auditor.redact import redact
+
+    host = "a." * 700_000 + "pypi.org"
+    assert not _near_pypi_host(host) and _near_pypi_host("pypl.org")
+    with time_bound(20):
+        assert redact(f"https://{host}/legacy/") == f"https://{host}/legacy/"
+        assert _URL_RE.search(f"x https://{host}/legacy/") is None
+    assert redact("git+https://u:hunter2@example.org/x") == "git+https://u:***@example.org/x"
+
+
+def test_megabyte_upload_host_in_every_format(tmp_path: Path) -> None:
+    root = long_host_repository(tmp_path, 700_000)  # a 1.4 MB line
+    with time_bound(100):
+        for fmt in (*SCAN_FORMATS, "concise"):
+            proc = run(root, "scan", ".", "--format", fmt)
+            assert proc.returncode == 1, (fmt, proc.stderr[-2000:])
