@@ -133,17 +133,36 @@ class Context:
         return [pj for pipeline in self.repo.pipelines
                 for pj in publish_jobs(pipeline, uv_indexes)]
 
-    def publishing_workflows(self) -> set[str]:
-        """Paths of workflows that publish, directly or by calling a local one that does."""
+    @cached_property
+    def publish_jobs_by_workflow(self) -> dict[str, list[PublishJob]]:
+        """``publish_jobs`` grouped by workflow path: a rule asking per workflow does not
+        scan every publish job of the repository (quadratic with many workflows)."""
+        grouped: dict[str, list[PublishJob]] = {}
+        for pj in self.publish_jobs:
+            grouped.setdefault(pj.workflow.path, []).append(pj)
+        return grouped
+
+    @cached_property
+    def _publishing_paths(self) -> frozenset[str]:
         paths = {pj.workflow.path for pj in self.publish_jobs}
         for caller, _job, callee in self.calls:
             if callee.path in paths:
                 paths.add(caller.path)
-        return paths
+        return frozenset(paths)
+
+    def publishing_workflows(self) -> frozenset[str]:
+        """Paths of workflows that publish, directly or by calling a local one that does."""
+        return self._publishing_paths
+
+    @cached_property
+    def _steps_by_job(self) -> dict[tuple[str, str], list[PublishStep]]:
+        grouped: dict[tuple[str, str], list[PublishStep]] = {}
+        for step in self.publish_steps:
+            grouped.setdefault((step.workflow.path, step.job.job_id), []).append(step)
+        return grouped
 
     def steps_of(self, workflow: Workflow, job: Job) -> list[PublishStep]:
-        return [s for s in self.publish_steps
-                if s.workflow.path == workflow.path and s.job.job_id == job.job_id]
+        return list(self._steps_by_job.get((workflow.path, job.job_id), ()))
 
     # ----------------------------------------------------------------- publishers
 

@@ -1207,3 +1207,19 @@ def test_megabyte_upload_host_in_every_format(tmp_path: Path) -> None:
         for fmt in (*SCAN_FORMATS, "concise"):
             proc = run(root, "scan", ".", "--format", fmt)
             assert proc.returncode == 1, (fmt, proc.stderr[-2000:])
+
+
+def many_workflows(root: Path, count: int) -> Path:
+    """``count`` small publishing workflows (tag trigger, environment, id-token)."""
+    return build(root, {f"{W}/w{i}.yml": (
+        "on:\n  push:\n    tags: ['v*']\njobs:\n  publish:\n    runs-on: ubuntu-latest\n"
+        "    environment: pypi\n    permissions:\n      id-token: write\n    steps:\n"
+        f"      - uses: {ACTION_REF}\n") for i in range(count)})
+
+
+def test_work_grows_linearly_with_the_number_of_workflows(tmp_path: Path) -> None:
+    small = many_workflows(tmp_path / "small", 100)
+    large = many_workflows(tmp_path / "large", 400)
+    assert len(findings(audit(large), "unpinned-action")) == 400
+    ratio = work(lambda: scan_tree(large)) / work(lambda: scan_tree(small))
+    assert ratio < 4 * 1.5, f"4x the workflows cost {ratio:.1f}x the work"
