@@ -1223,3 +1223,45 @@ def test_work_grows_linearly_with_the_number_of_workflows(tmp_path: Path) -> Non
     assert len(findings(audit(large), "unpinned-action")) == 400
     ratio = work(lambda: scan_tree(large)) / work(lambda: scan_tree(small))
     assert ratio < 4 * 1.5, f"4x the workflows cost {ratio:.1f}x the work"
+
+
+def one_line_jobs(root: Path, count: int) -> Path:
+    """A flow mapping of ``count`` uploading jobs, all on one line."""
+    jobs = ", ".join(f'j{i}: {{runs-on: x, steps: [{{run: "twine upload dist/*"}}]}}'
+                     for i in range(count))
+    return build(root, {f"{W}/w.yml": f"{{on: push, jobs: {{{jobs}}}}}\n"})
+
+
+def test_one_line_of_jobs_hashes_and_parses_the_line_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The C-level work (hashing, comment regex) is invisible to ``work()``: count the bytes
+    hashed and the lines searched for an ignore comment instead."""
+    import hashlib
+
+    from auditor import engine
+
+    hashed = searched = 0
+
+    def sha256(data: bytes = b"") -> Any:
+        nonlocal hashed
+        hashed += len(data)
+        return hashlib.sha256(data)
+
+    def ignored_names(line: str) -> Any:
+        nonlocal searched
+        searched += len(line)
+        return real_ignored(line)
+
+    real_ignored = engine.ignored_names
+    monkeypatch.setattr(engine, "hashlib", type("H", (), {"sha256": staticmethod(sha256)}))
+    monkeypatch.setattr(engine, "ignored_names", ignored_names)
+    costs = []
+    for count in (200, 800):
+        hashed = searched = 0
+        root = one_line_jobs(tmp_path / str(count), count)
+        report = audit(root)
+        assert len({f.location.path for f in report.findings}) == 1
+        assert len(findings(report, "missing-id-token")) >= count
+        costs.append((hashed, searched, work(lambda root=root: scan_tree(root))))
+    for small, large in zip(costs[0], costs[1], strict=True):
+        assert large < 4 * 2 * small, f"4x the jobs cost {large / small:.1f}x"
