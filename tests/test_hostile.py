@@ -14,6 +14,7 @@ key, a tab, a BOM, wrong value types, one symlink out) are extended here, not re
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import resource
@@ -1252,7 +1253,8 @@ def test_one_line_of_jobs_hashes_and_parses_the_line_once(
         searched += len(line)
         return real_ignored(line)
 
-    real_ignored = engine.ignored_names
+    from auditor.suppression import ignored_names as real_ignored
+
     monkeypatch.setattr(engine, "hashlib", type("H", (), {"sha256": staticmethod(sha256)}))
     monkeypatch.setattr(engine, "ignored_names", ignored_names)
     costs = []
@@ -1262,6 +1264,6 @@ def test_one_line_of_jobs_hashes_and_parses_the_line_once(
         report = audit(root)
         assert len({f.location.path for f in report.findings}) == 1
         assert len(findings(report, "missing-id-token")) >= count
-        costs.append((hashed, searched, work(lambda root=root: scan_tree(root))))
+        costs.append((hashed, searched, work(functools.partial(scan_tree, root))))
     for small, large in zip(costs[0], costs[1], strict=True):
         assert large < 4 * 2 * small, f"4x the jobs cost {large / small:.1f}x"
