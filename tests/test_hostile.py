@@ -1267,3 +1267,21 @@ def test_one_line_of_jobs_hashes_and_parses_the_line_once(
         costs.append((hashed, searched, work(functools.partial(scan_tree, root))))
     for small, large in zip(costs[0], costs[1], strict=True):
         assert large < 4 * 2 * small, f"4x the jobs cost {large / small:.1f}x"
+
+
+def gitlab_rule(depth: int) -> str:
+    return ("publish:\n  environment: pypi\n  id_tokens:\n    PYPI_ID_TOKEN:\n      aud: pypi\n"
+            f"  rules:\n    - if: '{'(' * depth}$CI_COMMIT_TAG{')' * depth}'\n"
+            "  script:\n    - twine upload dist/*\n")
+
+
+@pytest.mark.parametrize(("depth", "tag_only"), [(10, True), (50, True), (500, False),
+                                                  (100_000, False)])
+def test_deeply_parenthesised_gitlab_rule_is_unknown_not_a_crash(
+        tmp_path: Path, depth: int, tag_only: bool) -> None:
+    from auditor.gitlab_conditions import FALSE, UNKNOWN, without_tag
+
+    expression = "(" * depth + "$CI_COMMIT_TAG" + ")" * depth
+    assert without_tag(expression) == (FALSE if tag_only else UNKNOWN)
+    report = audit(tmp_path, {".gitlab-ci.yml": gitlab_rule(depth)})
+    assert bool(findings(report, "gitlab-unprotected-publish")) is not tag_only
