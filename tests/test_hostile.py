@@ -1285,3 +1285,30 @@ def test_deeply_parenthesised_gitlab_rule_is_unknown_not_a_crash(
     assert without_tag(expression) == (FALSE if tag_only else UNKNOWN)
     report = audit(tmp_path, {".gitlab-ci.yml": gitlab_rule(depth)})
     assert bool(findings(report, "gitlab-unprotected-publish")) is not tag_only
+
+
+def reference_fan_out(levels: int, width: int = 10) -> str:
+    """``.l0`` has ``width`` script lines; each further level references the one below
+    ``width`` times, so the publish job's script is ``width ** levels`` lines."""
+    out = [".l0:\n  script:\n" + "".join(f"    - echo {i}\n" for i in range(width))]
+    out += [f".l{level}:\n  script:\n" + f"    - !reference [.l{level - 1}, script]\n" * width
+            for level in range(1, levels)]
+    out.append("publish:\n  environment: pypi\n  id_tokens:\n    PYPI_ID_TOKEN:\n"
+               "      aud: pypi\n  rules:\n    - if: $CI_COMMIT_TAG\n  script:\n"
+               f"    - !reference [.l{levels - 1}, script]\n    - twine upload dist/*\n")
+    return "".join(out)
+
+
+def test_reference_fan_out_is_bounded(tmp_path: Path) -> None:
+    from auditor.gitlab import MAX_EXPANDED_ITEMS
+
+    costs = {}
+    for levels in (3, 6, 11):
+        root = build(tmp_path / str(levels), {".gitlab-ci.yml": reference_fan_out(levels)})
+        report = audit(root)
+        too_large = [f for f in findings(report, "invalid-workflow")
+                     if f"more than {MAX_EXPANDED_ITEMS}" in f.message]
+        assert len(too_large) == (levels > 4), levels
+        assert report.inventory, "the upload after the expansion is still seen"
+        costs[levels] = work(functools.partial(scan_tree, root))
+    assert costs[11] < 2 * costs[6], costs
