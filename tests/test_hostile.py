@@ -1312,3 +1312,29 @@ def test_reference_fan_out_is_bounded(tmp_path: Path) -> None:
         assert report.inventory, "the upload after the expansion is still seen"
         costs[levels] = work(functools.partial(scan_tree, root))
     assert costs[11] < 2 * costs[6], costs
+
+
+def calling_each_other(root: Path, calls: int, files: int = 8) -> Path:
+    """``files`` reusable workflows, each calling the next ``calls`` times; the fourth is
+    also started by ``pull_request_target`` and the last one publishes."""
+    out: dict[str, str | bytes] = {}
+    for i in range(files):
+        event = "  pull_request_target:\n" if i == 3 else ""
+        head = f"on:\n  push:\n    tags: ['v*']\n{event}  workflow_call:\njobs:\n"
+        jobs = "".join(f"  call{j}:\n    uses: ./{W}/w{i + 1}.yml\n" for j in range(calls))
+        if i == files - 1:
+            jobs = (f"  publish:\n    runs-on: x\n    permissions:\n      id-token: write\n"
+                    f"    steps:\n      - uses: {ACTION_REF}\n")
+        out[f"{W}/w{i}.yml"] = head + jobs
+    return build(root, out)
+
+
+def test_reusable_workflows_calling_each_other_many_times(tmp_path: Path) -> None:
+    small = calling_each_other(tmp_path / "small", 4)
+    large = calling_each_other(tmp_path / "large", 16)
+    for root in (small, large):
+        [dangerous] = findings(audit(root), "dangerous-publish-trigger")
+        assert dangerous.location.path == f"{W}/w3.yml"
+        assert "the calling job" in [label for label, _ in dangerous.related]
+    ratio = work(functools.partial(scan_tree, large)) / work(functools.partial(scan_tree, small))
+    assert ratio < 4 * 1.5, f"4x the calls cost {ratio:.1f}x the work"
