@@ -1338,3 +1338,32 @@ def test_reusable_workflows_calling_each_other_many_times(tmp_path: Path) -> Non
         assert "the calling job" in [label for label, _ in dangerous.related]
     ratio = work(functools.partial(scan_tree, large)) / work(functools.partial(scan_tree, small))
     assert ratio < 4 * 1.5, f"4x the calls cost {ratio:.1f}x the work"
+
+
+def test_walk_does_not_follow_links_to_special_trees(tmp_path: Path) -> None:
+    repo = build(tmp_path, {f"{W}/ok.yml": PUBLISH})
+    for name in ("proc", "dev", "sys"):
+        (repo / f"link-{name}").symlink_to(f"/{name}", target_is_directory=True)
+    (repo / W / "up").symlink_to(tmp_path.parent, target_is_directory=True)
+    with time_bound(20):
+        report = audit(repo)
+    assert report.files == 1
+    assert findings(report, "unpinned-action", f"{W}/ok.yml")
+
+
+def test_walk_stays_on_the_scanned_filesystem(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A directory on another device (as ``/proc`` is under ``/``) is not entered; the
+    device of a real mount is simulated, as a test cannot mount one."""
+    from auditor import discovery
+
+    repo = build(tmp_path, {f"{W}/ok.yml": PUBLISH, f"mounted/{W}/other.yml": PUBLISH})
+    real = discovery._device
+
+    def device(path: str) -> int | None:
+        found = real(path)
+        return None if found is None else found + 1 if path.endswith("mounted") else found
+
+    monkeypatch.setattr(discovery, "_device", device)
+    report = audit(repo)
+    assert {f.location.path for f in report.findings} == {f"{W}/ok.yml"}
