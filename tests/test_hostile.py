@@ -1367,3 +1367,17 @@ def test_walk_stays_on_the_scanned_filesystem(tmp_path: Path,
     monkeypatch.setattr(discovery, "_device", device)
     report = audit(repo)
     assert {f.location.path for f in report.findings} == {f"{W}/ok.yml"}
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero"])
+def test_explain_log_refuses_a_special_file(tmp_path: Path, kind: str) -> None:
+    log = tmp_path / "run.log"
+    if kind == "fifo":
+        os.mkfifo(log)
+    else:
+        log.symlink_to("/dev/zero")
+    proc = subprocess.run([sys.executable, "-m", "auditor", "explain-log", str(log)],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                          check=False)
+    assert proc.returncode == 2, proc.stderr
+    assert "not a regular file" in proc.stderr and "Traceback" not in proc.stderr
