@@ -5,7 +5,8 @@ the two tools alternately, ``--runs`` times each, as whole processes (start-up i
 which is what a pre-commit hook pays), and prints the median wall time, the ratio
 pubaudit/zizmor and the peak RSS of each child (from ``wait4``). zizmor runs offline.
 ``--scaling`` also times pubaudit on 1x, 4x and 16x copies of the corpus, to show the cost
-per file stays flat.
+per file stays flat, and on two large generated inputs: one repository of 50,000 small
+publishing workflows, and one workflow whose upload URL is a 2 MB line.
 
 The numbers are wall-clock times on a shared machine: compare the two tools within one run,
 not runs with each other. Bytecode must exist for a fair start-up (a normal ``pip install``
@@ -125,6 +126,54 @@ def scaling(runs: int) -> list[tuple[int, int, float]]:
     return rows
 
 
+_SMALL_WORKFLOW = """on:
+  push:
+    tags: ['v*']
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    environment: pypi
+    permissions:
+      id-token: write
+    steps:
+      - uses: pypa/gh-action-pypi-publish@release/v1
+"""
+
+
+def _many_files(root: Path, count: int = 50_000) -> None:
+    workflows = root / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    for i in range(count):
+        (workflows / f"w{i}.yml").write_text(_SMALL_WORKFLOW, encoding="utf-8")
+
+
+def _long_line(root: Path, size: int = 2 * 1024 * 1024) -> None:
+    """A publishing workflow whose upload URL is a 2 MB line (a host of ``a.a.a...``). A
+    2 MB flow mapping of jobs would be refused by the loader's 250,000-node cap instead."""
+    workflows = root / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    url = "https://" + "a." * (size // 2) + "pypi.org/legacy/"
+    (workflows / "w.yml").write_text(
+        _SMALL_WORKFLOW + f'        with:\n          repository-url: "{url}"\n',
+        encoding="utf-8")
+
+
+def large_inputs(runs: int) -> list[tuple[str, float, int]]:
+    """(input, median seconds, peak RSS KiB) of pubaudit on the generated large inputs."""
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="pubaudit-bench-") as tmp:
+        for name, make in (("50,000 workflow files in one repository", _many_files),
+                           ("one 2 MB line (the host of an upload URL)", _long_line)):
+            root = Path(tmp) / make.__name__
+            make(root)
+            samples = [run(pubaudit(root)) for _ in range(max(1, runs // 5))]
+            if any(s.status != 0 for s in samples):
+                sys.exit(f"pubaudit failed on {name}: exit {samples[0].status}")
+            rows.append((name, statistics.median(s.seconds for s in samples),
+                         max(s.max_rss_kib for s in samples)))
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7, help="runs per tool and case")
@@ -155,6 +204,10 @@ def main() -> None:
         for copies, files, seconds in scaling(args.runs):
             print(f"| {copies}x | {files} | {seconds * 1000:.0f} ms | "
                   f"{seconds / files * 1e6:.0f} µs |")
+        print("\n| input | pubaudit | peak RSS |")
+        print("|---|---|---|")
+        for name, seconds, rss in large_inputs(args.runs):
+            print(f"| {name} | {seconds:.1f} s | {rss / 1024:.0f} MB |")
 
 
 if __name__ == "__main__":

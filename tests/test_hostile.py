@@ -14,6 +14,7 @@ key, a tab, a BOM, wrong value types, one symlink out) are extended here, not re
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import resource
@@ -1165,3 +1166,219 @@ def test_hostile_baseline_is_a_baseline_error(tmp_path: Path, text: str) -> None
     with pytest.raises(BaselineError, match="cannot read it"):
         read_baseline(tmp_path / "b.json")
 
+
+
+# --------------------------------------------------------------------------- unbreakable, part two
+
+
+def long_host_repository(root: Path, labels: int) -> Path:
+    """An upload URL whose host is ``labels`` times ``a.`` before ``pypi.org``, in the
+    publish action's ``repository-url`` and in a twine command."""
+    url = "https://" + "a." * labels + "pypi.org/legacy/"
+    return build(root, {f"{W}/w.yml": (
+        "on:\n  push:\n    tags: ['v*']\njobs:\n  publish:\n    runs-on: ubuntu-latest\n"
+        "    environment: pypi\n    permissions:\n      id-token: write\n    steps:\n"
+        f"      - uses: {ACTION_REF}\n        with:\n          repository-url: \"{url}\"\n"
+        f"      - run: twine upload --repository-url {url} dist/*\n")})
+
+
+def test_long_upload_host_work_grows_linearly(tmp_path: Path) -> None:
+    small = long_host_repository(tmp_path / "small", 2_000)
+    large = long_host_repository(tmp_path / "large", 8_000)
+    assert len(findings(audit(large), "wrong-index-url")) == 2
+    ratio = work(lambda: scan_tree(large)) / work(lambda: scan_tree(small))
+    assert ratio < 4 * 2, f"4x the host cost {ratio:.1f}x the work"
+
+
+def test_long_host_does_not_slow_the_url_patterns() -> None:
+    from auditor.checks.credentials import _URL_RE
+    from auditor.output.redact import redact
+    from auditor.upload.indexes import _near_pypi_host
+
+    host = "a." * 700_000 + "pypi.org"
+    assert not _near_pypi_host(host) and _near_pypi_host("pypl.org")
+    with time_bound(20):
+        assert redact(f"https://{host}/legacy/") == f"https://{host}/legacy/"
+        assert _URL_RE.search(f"x https://{host}/legacy/") is None
+    assert redact("git+https://u:hunter2@example.org/x") == "git+https://u:***@example.org/x"
+
+
+def test_megabyte_upload_host_in_every_format(tmp_path: Path) -> None:
+    root = long_host_repository(tmp_path, 700_000)  # a 1.4 MB line
+    with time_bound(100):
+        for fmt in (*SCAN_FORMATS, "concise"):
+            proc = run(root, "scan", ".", "--format", fmt)
+            assert proc.returncode == 1, (fmt, proc.stderr[-2000:])
+
+
+def many_workflows(root: Path, count: int) -> Path:
+    """``count`` small publishing workflows (tag trigger, environment, id-token)."""
+    return build(root, {f"{W}/w{i}.yml": (
+        "on:\n  push:\n    tags: ['v*']\njobs:\n  publish:\n    runs-on: ubuntu-latest\n"
+        "    environment: pypi\n    permissions:\n      id-token: write\n    steps:\n"
+        f"      - uses: {ACTION_REF}\n") for i in range(count)})
+
+
+def test_work_grows_linearly_with_the_number_of_workflows(tmp_path: Path) -> None:
+    small = many_workflows(tmp_path / "small", 100)
+    large = many_workflows(tmp_path / "large", 400)
+    assert len(findings(audit(large), "unpinned-action")) == 400
+    ratio = work(lambda: scan_tree(large)) / work(lambda: scan_tree(small))
+    assert ratio < 4 * 1.5, f"4x the workflows cost {ratio:.1f}x the work"
+
+
+def one_line_jobs(root: Path, count: int) -> Path:
+    """A flow mapping of ``count`` uploading jobs, all on one line."""
+    jobs = ", ".join(f'j{i}: {{runs-on: x, steps: [{{run: "twine upload dist/*"}}]}}'
+                     for i in range(count))
+    return build(root, {f"{W}/w.yml": f"{{on: push, jobs: {{{jobs}}}}}\n"})
+
+
+def test_one_line_of_jobs_hashes_and_parses_the_line_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The C-level work (hashing, comment regex) is invisible to ``work()``: count the bytes
+    hashed and the lines searched for an ignore comment instead."""
+    import hashlib
+
+    from auditor.engine import scan as engine
+
+    hashed = searched = 0
+
+    def sha256(data: bytes = b"") -> Any:
+        nonlocal hashed
+        hashed += len(data)
+        return hashlib.sha256(data)
+
+    def ignored_names(line: str) -> Any:
+        nonlocal searched
+        searched += len(line)
+        return real_ignored(line)
+
+    from auditor.reading.suppression import ignored_names as real_ignored
+
+    monkeypatch.setattr(engine, "hashlib", type("H", (), {"sha256": staticmethod(sha256)}))
+    monkeypatch.setattr(engine, "ignored_names", ignored_names)
+    costs = []
+    for count in (200, 800):
+        hashed = searched = 0
+        root = one_line_jobs(tmp_path / str(count), count)
+        report = audit(root)
+        assert len({f.location.path for f in report.findings}) == 1
+        assert len(findings(report, "missing-id-token")) >= count
+        costs.append((hashed, searched, work(functools.partial(scan_tree, root))))
+    for small, large in zip(costs[0], costs[1], strict=True):
+        assert large < 4 * 2 * small, f"4x the jobs cost {large / small:.1f}x"
+
+
+def gitlab_rule(depth: int) -> str:
+    return ("publish:\n  environment: pypi\n  id_tokens:\n    PYPI_ID_TOKEN:\n      aud: pypi\n"
+            f"  rules:\n    - if: '{'(' * depth}$CI_COMMIT_TAG{')' * depth}'\n"
+            "  script:\n    - twine upload dist/*\n")
+
+
+@pytest.mark.parametrize(("depth", "tag_only"), [(10, True), (50, True), (500, False),
+                                                  (100_000, False)])
+def test_deeply_parenthesised_gitlab_rule_is_unknown_not_a_crash(
+        tmp_path: Path, depth: int, tag_only: bool) -> None:
+    from auditor.gitlab.conditions import FALSE, UNKNOWN, without_tag
+
+    expression = "(" * depth + "$CI_COMMIT_TAG" + ")" * depth
+    assert without_tag(expression) == (FALSE if tag_only else UNKNOWN)
+    report = audit(tmp_path, {".gitlab-ci.yml": gitlab_rule(depth)})
+    assert bool(findings(report, "gitlab-unprotected-publish")) is not tag_only
+
+
+def reference_fan_out(levels: int, width: int = 10) -> str:
+    """``.l0`` has ``width`` script lines; each further level references the one below
+    ``width`` times, so the publish job's script is ``width ** levels`` lines."""
+    out = [".l0:\n  script:\n" + "".join(f"    - echo {i}\n" for i in range(width))]
+    out += [f".l{level}:\n  script:\n" + f"    - !reference [.l{level - 1}, script]\n" * width
+            for level in range(1, levels)]
+    out.append("publish:\n  environment: pypi\n  id_tokens:\n    PYPI_ID_TOKEN:\n"
+               "      aud: pypi\n  rules:\n    - if: $CI_COMMIT_TAG\n  script:\n"
+               f"    - !reference [.l{levels - 1}, script]\n    - twine upload dist/*\n")
+    return "".join(out)
+
+
+def test_reference_fan_out_is_bounded(tmp_path: Path) -> None:
+    from auditor.gitlab.pipeline import MAX_EXPANDED_ITEMS
+
+    costs = {}
+    for levels in (3, 6, 11):
+        root = build(tmp_path / str(levels), {".gitlab-ci.yml": reference_fan_out(levels)})
+        report = audit(root)
+        too_large = [f for f in findings(report, "invalid-workflow")
+                     if f"more than {MAX_EXPANDED_ITEMS}" in f.message]
+        assert len(too_large) == (levels > 4), levels
+        assert report.inventory, "the upload after the expansion is still seen"
+        costs[levels] = work(functools.partial(scan_tree, root))
+    assert costs[11] < 2 * costs[6], costs
+
+
+def calling_each_other(root: Path, calls: int, files: int = 8) -> Path:
+    """``files`` reusable workflows, each calling the next ``calls`` times; the fourth is
+    also started by ``pull_request_target`` and the last one publishes."""
+    out: dict[str, str | bytes] = {}
+    for i in range(files):
+        event = "  pull_request_target:\n" if i == 3 else ""
+        head = f"on:\n  push:\n    tags: ['v*']\n{event}  workflow_call:\njobs:\n"
+        jobs = "".join(f"  call{j}:\n    uses: ./{W}/w{i + 1}.yml\n" for j in range(calls))
+        if i == files - 1:
+            jobs = (f"  publish:\n    runs-on: x\n    permissions:\n      id-token: write\n"
+                    f"    steps:\n      - uses: {ACTION_REF}\n")
+        out[f"{W}/w{i}.yml"] = head + jobs
+    return build(root, out)
+
+
+def test_reusable_workflows_calling_each_other_many_times(tmp_path: Path) -> None:
+    small = calling_each_other(tmp_path / "small", 4)
+    large = calling_each_other(tmp_path / "large", 16)
+    for root in (small, large):
+        [dangerous] = findings(audit(root), "dangerous-publish-trigger")
+        assert dangerous.location.path == f"{W}/w3.yml"
+        assert "the calling job" in [label for label, _ in dangerous.related]
+    ratio = work(functools.partial(scan_tree, large)) / work(functools.partial(scan_tree, small))
+    assert ratio < 4 * 1.5, f"4x the calls cost {ratio:.1f}x the work"
+
+
+def test_walk_does_not_follow_links_to_special_trees(tmp_path: Path) -> None:
+    repo = build(tmp_path, {f"{W}/ok.yml": PUBLISH})
+    for name in ("proc", "dev", "sys"):
+        (repo / f"link-{name}").symlink_to(f"/{name}", target_is_directory=True)
+    (repo / W / "up").symlink_to(tmp_path.parent, target_is_directory=True)
+    with time_bound(20):
+        report = audit(repo)
+    assert report.files == 1
+    assert findings(report, "unpinned-action", f"{W}/ok.yml")
+
+
+def test_walk_stays_on_the_scanned_filesystem(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A directory on another device (as ``/proc`` is under ``/``) is not entered; the
+    device of a real mount is simulated, as a test cannot mount one."""
+    from auditor.repository import discovery
+
+    repo = build(tmp_path, {f"{W}/ok.yml": PUBLISH, f"mounted/{W}/other.yml": PUBLISH})
+    real = discovery._device
+
+    def device(path: str) -> int | None:
+        found = real(path)
+        return None if found is None else found + 1 if path.endswith("mounted") else found
+
+    monkeypatch.setattr(discovery, "_device", device)
+    report = audit(repo)
+    assert {f.location.path for f in report.findings} == {f"{W}/ok.yml"}
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero"])
+def test_explain_log_refuses_a_special_file(tmp_path: Path, kind: str) -> None:
+    log = tmp_path / "run.log"
+    if kind == "fifo":
+        os.mkfifo(log)
+    else:
+        log.symlink_to("/dev/zero")
+    proc = subprocess.run([sys.executable, "-m", "auditor", "explain-log", str(log)],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                          check=False)
+    assert proc.returncode == 2, proc.stderr
+    assert "not a regular file" in proc.stderr and "Traceback" not in proc.stderr

@@ -18,7 +18,10 @@ _NO_TP_METHODS = frozenset({"poetry", "flit", "hatch", "other"})
 
 _PEM_RE = re.compile(r"-----BEGIN ((?:RSA |EC |DSA |OPENSSH |ENCRYPTED )?PRIVATE KEY)-----"
                      r"(.*?)-----END \1-----", re.S)
-_URL_RE = re.compile(r"\b([a-z][a-z0-9+.-]*)://([^\s/@'\":]+):([^\s/@'\"]+)@([^\s/'\"]+)"
+# The scheme starts where a run of scheme characters starts and is at most 32 long: with an
+# unbounded ``\b[a-z][a-z0-9+.-]*`` every position of a long host ("a.a.a…") began a scan to
+# its end, quadratic (a 16 KB host took seconds).
+_URL_RE = re.compile(r"(?<![a-z0-9+.-])([a-z][a-z0-9+.-]{0,31})://([^\s/@'\":]+):([^\s/@'\"]+)@([^\s/'\"]+)"
                      r"(/[^\s'\"]*)?", re.I)
 _INDEX_HINT_RE = re.compile(r"simple|pypi|legacy|repository|artifactory|nexus|devpi|packages|"
                             r"index|api/v4/projects|jfrog|gemfury|cloudsmith|codeartifact",

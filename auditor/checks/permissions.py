@@ -181,8 +181,8 @@ def unused_id_token(ctx: Context) -> Iterator[Problem]:
 
 def caller_denies_id_token(ctx: Context) -> Iterator[Problem]:
     for caller, job, callee in ctx.calls:
-        needing = [pj for pj in ctx.publish_jobs if pj.workflow.path == callee.path and
-                   any(needs_pypi_token(s) for s in pj.steps)]
+        needing = [pj for pj in ctx.publish_jobs_by_workflow.get(callee.path, ())
+                   if any(needs_pypi_token(s) for s in pj.steps)]
         if not needing:
             continue
         perms = ctx.effective_permissions(caller, job)

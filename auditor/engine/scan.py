@@ -24,7 +24,7 @@ from auditor.output.redact import redact
 from auditor.reading.catalogue import CONFIDENCES, SEVERITIES, RuleSummary, load_index
 from auditor.reading.config import Config, load_config
 from auditor.reading.source import Anchor, SourceFile, read_regular
-from auditor.reading.suppression import suppresses
+from auditor.reading.suppression import EVERY_RULE, ignored_names
 from auditor.repository.discovery import Repository, find_root, load_repository
 
 if TYPE_CHECKING:
@@ -127,12 +127,30 @@ def _location(anchor: Anchor, sources: dict[str, SourceFile]) -> Location:
     return Location(anchor.path, line + 1, col + 1, end_line + 1, end_col + 1)
 
 
+_LONG_LINE = 4096  # longer lines enter a fingerprint as their digest, computed once
+
+
+def _line_content(anchor: Anchor, sources: dict[str, SourceFile], location: Location,
+                  memo: dict[tuple[str, int], str]) -> str:
+    """The finding's line as it enters the fingerprint: the stripped line, or for a line
+    longer than ``_LONG_LINE`` its SHA-256, once per line (hashing a 1 MB line again for
+    each of its thousands of findings was quadratic)."""
+    key = (anchor.path, location.line)
+    content = memo.get(key)
+    if content is None:
+        source = sources.get(anchor.path)
+        content = ""
+        if source is not None and 0 < location.line <= len(source.lines):
+            content = source.lines[location.line - 1].strip()
+        if len(content) > _LONG_LINE:
+            content = hashlib.sha256(content.encode("utf-8", "surrogateescape")).hexdigest()
+        memo[key] = content
+    return content
+
+
 def _fingerprint(rule: str, anchor: Anchor, sources: dict[str, SourceFile],
-                 location: Location) -> str:
-    source = sources.get(anchor.path)
-    content = ""
-    if source is not None and 0 < location.line <= len(source.lines):
-        content = source.lines[location.line - 1].strip()
+                 location: Location, memo: dict[tuple[str, int], str]) -> str:
+    content = _line_content(anchor, sources, location, memo)
     route = "/".join(str(part) for part in anchor.route)
     # surrogateescape: a file name that is not UTF-8 is fingerprinted from its bytes.
     digest = hashlib.sha256(f"{rule}\x00{anchor.path}\x00{route}\x00{content}".encode(
@@ -140,7 +158,10 @@ def _fingerprint(rule: str, anchor: Anchor, sources: dict[str, SourceFile],
     return digest.hexdigest()[:32]
 
 
-def _suppressed_inline(finding: Finding, sources: dict[str, SourceFile]) -> bool:
+def _suppressed_inline(finding: Finding, sources: dict[str, SourceFile],
+                       memo: dict[tuple[str, int], frozenset[str]]) -> bool:
+    """Whether an ignore comment on a line of the finding names its rule; each line's
+    comment is parsed once (``memo``), not once per finding on it."""
     for location in (finding.location, *(loc for _, loc in finding.related)):
         source = sources.get(location.path)
         if source is None:
@@ -148,7 +169,12 @@ def _suppressed_inline(finding: Finding, sources: dict[str, SourceFile]) -> bool
         for line_no in {location.line, location.end_line}:
             if not 0 < line_no <= len(source.lines):
                 continue
-            if suppresses(source.lines[line_no - 1], finding.rule):
+            names = memo.get((location.path, line_no))
+            if names is None:
+                names = frozenset(EVERY_RULE if n.name.lower() == EVERY_RULE else n.name
+                                  for n in ignored_names(source.lines[line_no - 1]))
+                memo[(location.path, line_no)] = names
+            if finding.rule in names or EVERY_RULE in names:
                 return True
     return False
 
@@ -247,6 +273,7 @@ def scan(paths: list[Path], options: Options) -> Report:
     overrides = config.severity
     findings: list[Finding] = []
     seen: dict[str, int] = {}
+    line_contents: dict[tuple[str, int], str] = {}
     for rule, problem in _problems(ctx, rules):
         for anchor in (problem.anchor, *(a for _, a in problem.related)):
             if anchor.path not in sources:
@@ -254,7 +281,7 @@ def scan(paths: list[Path], options: Options) -> Report:
         location = _location(problem.anchor, sources)
         related = tuple((redact(label), _location(anchor, sources))
                         for label, anchor in problem.related)
-        fingerprint = _fingerprint(rule.id, problem.anchor, sources, location)
+        fingerprint = _fingerprint(rule.id, problem.anchor, sources, location, line_contents)
         count = seen.get(fingerprint, 0)
         seen[fingerprint] = count + 1
         if count:
@@ -272,8 +299,9 @@ def scan(paths: list[Path], options: Options) -> Report:
     findings = [f for f in findings
                 if SEVERITIES.index(f.severity) >= SEVERITIES.index(min_sev)
                 and CONFIDENCES.index(f.confidence) >= CONFIDENCES.index(min_conf)]
+    comments: dict[tuple[str, int], frozenset[str]] = {}
     findings = [replace(f, suppressed=True, suppression="inSource")
-                if _suppressed_inline(f, sources) else f for f in findings]
+                if _suppressed_inline(f, sources, comments) else f for f in findings]
     findings, baseline_written = apply_baseline(findings, options.baseline)
     findings.sort(key=lambda f: f.sort_key)
     fail_on = options.fail_on or config.fail_on or "low"

@@ -20,6 +20,7 @@ from auditor.output.inert import inert, no_commands, surrogate_safe
 from auditor.output.redact import redact
 from auditor.publishers.expected import Expected
 from auditor.reading.declarations import INDEX_HOSTS, Declaration
+from auditor.reading.source import open_regular
 
 SCHEMA_VERSION = 1
 _TOOLS = {"gh-action-pypi-publish": "pypa/gh-action-pypi-publish", "uv": "uv publish",
@@ -67,8 +68,12 @@ def read(logfile: str, stdin: BinaryIO) -> LogText:
         path = Path(logfile)
         if path.is_dir():
             raise UsageError(f"{logfile} is a directory: give the log file of the failed job")
-        with path.open("rb") as stream:
-            return read_log(stream)
+        opened = open_regular(path)  # a FIFO or a device would block or never end
+        if isinstance(opened, str):
+            raise UsageError(opened.replace("cannot be read", f"cannot read {logfile}", 1)
+                             if opened.startswith("cannot") else f"{logfile} {opened}")
+        with opened as stream:
+            return read_log(stream)  # keeps at most the last MAX_BYTES
     except LogReadError as exc:
         raise UsageError(f"{'stdin' if logfile == '-' else logfile}: {exc}") from None
     except OSError as exc:

@@ -102,6 +102,15 @@ class PublishJob:
         return any(s.trusted_publishing for s in self.steps)
 
 
+def _first_of_each(reaches: list[Reach]) -> list[Reach]:
+    """``reaches`` in order with the first of each (event, ref, trigger): the rules read
+    the events, refs and triggers, and the calling job of the first."""
+    first: dict[tuple[str, str, int], Reach] = {}
+    for reach in reaches:
+        first.setdefault((reach.event, reach.ref, id(reach.trigger)), reach)
+    return list(first.values())
+
+
 class Context:
     """The repository plus every derived fact; what rules receive."""
 
@@ -176,17 +185,36 @@ class Context:
         return [pj for pipeline in self.repo.pipelines
                 for pj in publish_jobs(pipeline, uv_indexes)]
 
-    def publishing_workflows(self) -> set[str]:
-        """Paths of workflows that publish, directly or by calling a local one that does."""
+    @cached_property
+    def publish_jobs_by_workflow(self) -> dict[str, list[PublishJob]]:
+        """``publish_jobs`` grouped by workflow path: a rule asking per workflow does not
+        scan every publish job of the repository (quadratic with many workflows)."""
+        grouped: dict[str, list[PublishJob]] = {}
+        for pj in self.publish_jobs:
+            grouped.setdefault(pj.workflow.path, []).append(pj)
+        return grouped
+
+    @cached_property
+    def _publishing_paths(self) -> frozenset[str]:
         paths = {pj.workflow.path for pj in self.publish_jobs}
         for caller, _job, callee in self.calls:
             if callee.path in paths:
                 paths.add(caller.path)
-        return paths
+        return frozenset(paths)
+
+    def publishing_workflows(self) -> frozenset[str]:
+        """Paths of workflows that publish, directly or by calling a local one that does."""
+        return self._publishing_paths
+
+    @cached_property
+    def _steps_by_job(self) -> dict[tuple[str, str], list[PublishStep]]:
+        grouped: dict[tuple[str, str], list[PublishStep]] = {}
+        for step in self.publish_steps:
+            grouped.setdefault((step.workflow.path, step.job.job_id), []).append(step)
+        return grouped
 
     def steps_of(self, workflow: Workflow, job: Job) -> list[PublishStep]:
-        return [s for s in self.publish_steps
-                if s.workflow.path == workflow.path and s.job.job_id == job.job_id]
+        return list(self._steps_by_job.get((workflow.path, job.job_id), ()))
 
     # ----------------------------------------------------------------- publishers
 
@@ -311,11 +339,17 @@ class Context:
                 if workflow.path in self._calling or len(self._calling) >= _MAX_CALL_DEPTH:
                     continue  # a cycle (GitHub rejects it) or deeper than GitHub allows
                 self._calling.add(workflow.path)
+                # each (situation, trigger) once, with the first caller job that brings it
+                # (what the rules report): K calls per file over 8 files were K**8 reaches
+                seen: set[tuple[Situation, int]] = set()
                 try:
                     for caller, caller_job in self.callers_of(workflow):
                         for reach in self.reaches(caller, caller_job, fork=fork):
-                            out.append(Reach(call_inputs(workflow, caller_job, reach.situation),
-                                             reach.trigger, reach.via or caller_job,
+                            situation = call_inputs(workflow, caller_job, reach.situation)
+                            if (situation, id(reach.trigger)) in seen:
+                                continue
+                            seen.add((situation, id(reach.trigger)))
+                            out.append(Reach(situation, reach.trigger, reach.via or caller_job,
                                              reach.undecided))
                 finally:
                     self._calling.discard(workflow.path)

@@ -35,7 +35,7 @@ def _upload_jobs(ctx: Context, workflow: Workflow) -> list[Job]:
     """Jobs of ``workflow`` that upload, or call a local workflow that does: their
     ``needs`` are what the upload consumes."""
     publishing = ctx.publishing_workflows()
-    direct = {pj.job.job_id for pj in ctx.publish_jobs if pj.workflow.path == workflow.path}
+    direct = {pj.job.job_id for pj in ctx.publish_jobs_by_workflow.get(workflow.path, ())}
     callers = {job.job_id for caller, job, callee in ctx.calls
                if caller.path == workflow.path and callee.path in publishing}
     return [job for job in workflow.jobs if job.job_id in direct | callers]
@@ -56,8 +56,8 @@ def _credential_reason(ctx: Context, workflow: Workflow, job: Job, uploads: bool
 def upload_distance(ctx: Context, workflow: Workflow) -> dict[str, Distance]:
     """Each job id of ``workflow`` with its distance from the upload."""
     jobs = {job.job_id: job for job in workflow.jobs}
-    publishing_ids = {pj.job.job_id for pj in ctx.publish_jobs
-                      if pj.workflow.path == workflow.path}
+    publishing_ids = {pj.job.job_id
+                      for pj in ctx.publish_jobs_by_workflow.get(workflow.path, ())}
     consumers: dict[str, str] = {}  # needed job id -> the upload job that consumes it
     for upload in _upload_jobs(ctx, workflow):
         pending = list(upload.needs)

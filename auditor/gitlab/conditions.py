@@ -108,10 +108,14 @@ def _compare(left: _Operand, op: str, right: _Operand) -> str:
     return {TRUE: FALSE, FALSE: TRUE}[equal]
 
 
+_MAX_DEPTH = 50  # parentheses nested deeper make the expression UNKNOWN, not a RecursionError
+
+
 class _Parser:
     def __init__(self, tokens: list[tuple[str, str]]) -> None:
         self.tokens = tokens
         self.pos = 0
+        self.depth = 0
 
     def peek(self) -> tuple[str, str] | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
@@ -150,9 +154,13 @@ class _Parser:
     def primary(self) -> str:
         kind, text = self.take()
         if (kind, text) == ("op", "("):
+            self.depth += 1
+            if self.depth > _MAX_DEPTH:
+                raise _Unparsable("nested too deeply")
             value = self.or_expr()
             if self.take() != ("op", ")"):
                 raise _Unparsable(")")
+            self.depth -= 1
             return value
         left = _operand(kind, text)
         following = self.peek()

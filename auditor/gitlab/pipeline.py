@@ -62,6 +62,9 @@ MAX_INCLUDE_DEPTH = 100
 MAX_EXTENDS_DEPTH = 11  # GitLab's limit of `extends` levels
 MAX_REFERENCE_DEPTH = 10  # GitLab's limit of nested `!reference` tags
 MAX_LISTED_FILES = 5000  # files considered when a glob include is expanded
+# Array items a pipeline may expand to through `!reference`: ten references of ten, nested
+# eleven deep, would be 10**11 script lines (a 2 KB file that never finished).
+MAX_EXPANDED_ITEMS = 20_000
 
 # Top-level keys that are not jobs.
 RESERVED_KEYS = frozenset({"default", "include", "stages", "variables", "workflow", "spec",
@@ -258,6 +261,8 @@ class _Builder:
         self.expanded: dict[str, Value] = {}
         self.reported: set[int] = set()
         self.listings: dict[str, list[str]] = {}
+        self.expansion_budget = MAX_EXPANDED_ITEMS
+        self.flattened: dict[tuple[int, int], list[Value]] = {}
 
     # ------------------------------------------------------------------ positions
 
@@ -588,14 +593,32 @@ class _Builder:
             return []
         if not isinstance(value, Sequence):
             return [value] if value is not None else []
+        key = (id(value), depth)
+        if key in self.flattened:  # the same array reached again: expanded once
+            done = self.flattened[key]
+            self.expansion_budget -= len(done)
+            return done
         out: list[Value] = []
         for item in value.items:
             resolved = self.resolve(item)
             if isinstance(resolved, Sequence) and depth < MAX_REFERENCE_DEPTH:
+                if self.expansion_budget <= 0:  # the items written here still count
+                    self._expansion_too_large(item)
+                    continue
                 out.extend(self.items(resolved, depth + 1))
             elif resolved is not None:
                 out.append(resolved)
+                self.expansion_budget -= 1
+        self.flattened[key] = out
         return out
+
+    def _expansion_too_large(self, node: Value) -> None:
+        if self.expansion_budget == 0:  # once per pipeline
+            self.expansion_budget = -1
+            self.problem(node, f"`!reference` tags expand to more than {MAX_EXPANDED_ITEMS} "
+                         "array items in this pipeline; pubaudit stops expanding them here and "
+                         "audits the arrays without what they reference from here on",
+                         "reference")
 
     # ------------------------------------------------------------------ jobs
 

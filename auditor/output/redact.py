@@ -57,7 +57,9 @@ def _secret_re() -> re.Pattern[str]:
     tokens = "|".join((*_PYPI_PATTERNS, *_OTHER_TOKENS))
     return re.compile(
         rf"(?P<token>{tokens})"
-        r"|(?P<url>\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s/@:'\"<>]+:)(?P<password>[^\s/@'\"<>]+)@"
+        # a scheme starts a run of scheme characters and is short: unbounded, every
+        # position of a long host ("a.a.a…") began a scan to its end (quadratic)
+        r"|(?P<url>(?<![a-zA-Z0-9+.-])[a-zA-Z][a-zA-Z0-9+.-]{0,31}://[^\s/@:'\"<>]+:)(?P<password>[^\s/@'\"<>]+)@"
         r"|(?P<armour>-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----)")
 
 

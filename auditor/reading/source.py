@@ -7,6 +7,7 @@ import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from auditor.reading.yamlsource import Node
 
@@ -108,6 +109,27 @@ def read_regular(path: Path, limit: int, root: Path | None = None) -> bytes | st
         return f"cannot be read: {exc.strerror or exc}"
     finally:
         os.close(descriptor)
+
+
+def open_regular(path: Path) -> BinaryIO | str:
+    """``path`` opened for reading in binary mode if it is a regular file, or why not (the
+    same predicates as :func:`read_regular`). For a reader that bounds what it keeps itself,
+    such as ``explain-log`` keeping the tail of a huge log: opened with ``O_NONBLOCK`` and
+    the open descriptor checked, so a FIFO or a device never blocks."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    try:
+        descriptor = os.open(path, flags)
+    except (OSError, ValueError) as exc:
+        return f"cannot be read: {exc.strerror if isinstance(exc, OSError) else exc}"
+    try:
+        regular = stat.S_ISREG(os.fstat(descriptor).st_mode)
+    except OSError as exc:
+        os.close(descriptor)
+        return f"cannot be read: {exc.strerror or exc}"
+    if not regular:
+        os.close(descriptor)
+        return "is not a regular file (a FIFO, a device or a socket); not read"
+    return os.fdopen(descriptor, "rb")
 
 
 def _size(limit: int) -> str:

@@ -2,7 +2,9 @@
 
 Every failure to read or parse becomes a ``LoadProblem`` (reported as ``invalid-yaml``),
 never an exception: the other files are still scanned. Directories are walked without
-following symlinks; a symlinked file is read only when it resolves inside the root.
+following symlinks and without entering another filesystem (``/proc``, ``/sys``, ``/dev``
+when the scanned root is ``/``); a symlinked file is read only when it resolves inside the
+root.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -247,6 +250,33 @@ def _consider_text(repo: Repository, rel: str, path: Path) -> None:
     repo.secret_candidates.append(source)
 
 
+def _device(path: str) -> int | None:
+    """The filesystem ``path`` is on, or ``None`` when it is a symlink or cannot be read
+    (neither is descended into)."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return None
+    return None if stat.S_ISLNK(info.st_mode) else info.st_dev
+
+
+def _descend(dirpath: str, names: list[str], device: int | None) -> list[str]:
+    """The subdirectories of ``dirpath`` the walk enters: real directories on the scanned
+    root's filesystem, in order. A special tree mounted below the root (``/proc`` has a
+    ``kmsg`` that blocks) is never entered."""
+    if device is None:
+        return []
+    return sorted(name for name in names if name not in _SKIP_DIRS and
+                  _device(os.path.join(dirpath, name)) == device)
+
+
+def _root_device(root: Path) -> int | None:
+    try:
+        return os.stat(root).st_dev
+    except OSError:
+        return None
+
+
 def load_repository(root: Path, config: Config, files: list[Path] | None = None) -> Repository:
     """Load the whole tree under ``root``, or only ``files`` (and the local files they use)."""
     repo = Repository(root=root, config=config, partial=files is not None)
@@ -256,12 +286,12 @@ def load_repository(root: Path, config: Config, files: list[Path] | None = None)
         _load_project(repo, pyproject)
     entries: list[tuple[str, Path, bool]] = []
     if files is None:
+        device = _root_device(root)
         for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
             rel_dir = Path(dirpath).relative_to(root).as_posix()
             rel_dir = "" if rel_dir == "." else rel_dir
-            dirnames[:] = sorted(
-                d for d in dirnames if d not in _SKIP_DIRS and not excluder.excluded(
-                    f"{rel_dir}/{d}" if rel_dir else d))
+            dirnames[:] = [d for d in _descend(dirpath, dirnames, device)
+                           if not excluder.excluded(f"{rel_dir}/{d}" if rel_dir else d)]
             for filename in sorted(filenames):
                 rel = f"{rel_dir}/{filename}" if rel_dir else filename
                 if not excluder.excluded(rel):
@@ -328,8 +358,9 @@ class _PipelineFiles:
     def list(self, directory: str) -> list[str]:
         found: list[str] = []
         base = self.repo.root / directory
+        device = _root_device(self.repo.root)
         for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
-            dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
+            dirnames[:] = _descend(dirpath, dirnames, device)
             rel_dir = Path(dirpath).relative_to(self.repo.root).as_posix()
             found += [f"{rel_dir}/{f}" if rel_dir != "." else f for f in sorted(filenames)]
             if len(found) > 5000:

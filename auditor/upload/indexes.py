@@ -57,10 +57,16 @@ class UrlProblem:
     severity: str | None = None  # None: the rule's default
 
 
+_DNS_NAME_MAX = 253  # the longest name DNS resolves
+
+
 def _near_pypi_host(host: str) -> bool:
     """A typo of a PyPI host (similarity 0.8 or more). ``real_quick_ratio`` is an upper bound
     from the lengths alone, so a long host is rejected in constant time instead of the
-    quadratic full comparison (a 100 KB host took over a minute)."""
+    quadratic full comparison (a 100 KB host took over a minute). A host longer than DNS
+    allows (253 characters) is no typo of anything and is not compared at all."""
+    if len(host) > _DNS_NAME_MAX:
+        return False
     for known in ("upload.pypi.org", "test.pypi.org", "pypi.org"):
         matcher = SequenceMatcher(None, host, known)
         if matcher.real_quick_ratio() >= 0.8 and matcher.ratio() >= 0.8:
