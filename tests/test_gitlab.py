@@ -13,7 +13,8 @@ from auditor.facts.context import Context
 from auditor.formats import json as json_format
 from auditor.gitlab.conditions import FALSE, TRUE, UNKNOWN, without_tag
 from auditor.gitlab.merge import glob_matches
-from auditor.gitlab.pipeline import GitlabJob, Pipeline, is_top_level
+from auditor.gitlab.model import GitlabJob, Pipeline
+from auditor.gitlab.pipeline import is_top_level
 from auditor.reading.config import Config
 from auditor.reading.source import Anchor
 from auditor.repository.discovery import Repository, load_repository

@@ -1301,7 +1301,7 @@ def reference_fan_out(levels: int, width: int = 10) -> str:
 
 
 def test_reference_fan_out_is_bounded(tmp_path: Path) -> None:
-    from auditor.gitlab.pipeline import MAX_EXPANDED_ITEMS
+    from auditor.gitlab.model import MAX_EXPANDED_ITEMS
 
     costs = {}
     for levels in (3, 6, 11):

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 from auditor.checks.findings import Problem
 from auditor.facts.context import Context
-from auditor.gitlab.pipeline import IdToken
+from auditor.gitlab.model import IdToken
 from auditor.reading.declarations import INDEX_NAMES
 from auditor.reading.source import Anchor
 from auditor.upload.gitlab import GitlabPublishJob, GitlabPublishStep, id_token_variable

@@ -24,7 +24,7 @@ from auditor.reading.source import Anchor, SourceFile, read_regular
 from auditor.reading.tomlsource import TomlProblem, parse_toml
 
 if TYPE_CHECKING:
-    from auditor.gitlab.pipeline import Pipeline
+    from auditor.gitlab.model import Pipeline
 
 # GitLab's top-level pipeline file (at any depth of a scanned tree of repositories); the
 # GitLab model itself is imported only when one exists.
@@ -333,7 +333,7 @@ def load_repository(root: Path, config: Config, files: list[Path] | None = None)
 
 
 class _PipelineFiles:
-    """Reads the files of a GitLab pipeline for ``auditor.gitlab.pipeline``, which does no I/O."""
+    """Reads the files of a GitLab pipeline for ``auditor.gitlab.pipeline`` (no I/O there)."""
 
     def __init__(self, repo: Repository) -> None:
         self.repo = repo
@@ -390,9 +390,8 @@ def _load_pipelines(repo: Repository, paths: list[str]) -> None:
     includes is part of that pipeline, not one of its own."""
     if not paths:
         return
-    from auditor.gitlab.pipeline import (
-        build_pipeline,  # only repositories with GitLab CI pay for it
-    )
+    # only repositories with GitLab CI pay for it
+    from auditor.gitlab.pipeline import build_pipeline
 
     reader = _PipelineFiles(repo)
     built = [build_pipeline(path, reader) for path in paths]

@@ -28,7 +28,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-from auditor.gitlab.pipeline import GitlabEnvironment, GitlabJob, IdToken, Pipeline, ScriptLine
+from auditor.gitlab.model import GitlabEnvironment, GitlabJob, IdToken, Pipeline, ScriptLine
 from auditor.reading.positions import scalar_span
 from auditor.reading.source import Anchor
 from auditor.upload.publish import (
