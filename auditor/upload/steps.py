@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -191,11 +192,38 @@ def _action_publishes(workflow: Workflow, job: Job, step: Step) -> Iterator[Publ
                           tuple(creds))
         return
     token_inputs = _THIRD_PARTY_PYPI_ACTIONS.get(uses.slug)
-    if token_inputs is not None:
+    unseen = None
+    if token_inputs is None and uses.kind == "remote":
+        token_inputs = _unknown_publish_action(step)
+        unseen = (f"the upload happens inside `{uses.raw}`, an action pubaudit does not know: "
+                  "it is taken for a PyPI upload because of its name and the token it is given"
+                  ) if token_inputs else None
+    if token_inputs:
         url_node = step.input("repository-url", "repository_url", "url", "repository")
         index = index_of_url(url_node.value) if url_node and "://" in url_node.value else "pypi"
         yield PublishStep(workflow, job, step, "other", anchor, index, index, None, None,
-                          tuple(_input_credentials(step, token_inputs)))
+                          tuple(_input_credentials(step, token_inputs)), unseen=unseen)
+
+
+# An action pubaudit has no entry for is taken for a PyPI upload only when both its name and
+# its inputs say so: `*pypi*` with publish/upload/release/deploy in the name (not docs), and
+# a secret handed to an input named like a PyPI token.
+_UNKNOWN_ACTION_NAME = re.compile(r"pypi.*(publish|upload|release|deploy)|"
+                                  r"(publish|upload|release|deploy).*pypi")
+_PYPI_TOKEN_INPUT = re.compile(r"^(pypi|twine)[-_]?(api[-_]?)?(token|password)$")
+
+
+def _unknown_publish_action(step: Step) -> tuple[str, ...]:
+    """The token inputs of an unknown action that looks like a PyPI upload, else ()."""
+    uses = step.uses
+    if uses is None or step.with_ is None:
+        return ()
+    name = uses.slug.lower()
+    if "doc" in name or not _UNKNOWN_ACTION_NAME.search(name):
+        return ()
+    return tuple(key.value for key, node in step.with_.pairs
+                 if _PYPI_TOKEN_INPUT.match(key.value.lower()) and isinstance(node, Scalar)
+                 and "secrets." in node.value)
 
 
 def _with_origins(publish: PublishStep) -> PublishStep:
