@@ -36,6 +36,7 @@ from auditor.upload.publish import (
     Credential,
     analyse_upload,
     classify_command,
+    credential_kind,
     resolve_tool,
     url_target_of,
 )
@@ -109,12 +110,8 @@ class GitlabPublishStep:
 
     @property
     def credential(self) -> str:
-        """How the upload authenticates, as the inventory names it (see ``PublishStep``)."""
-        if self.secrets:
-            return "static"
-        if self.minted:
-            return "oidc-exchange"
-        return "oidc" if self.trusted_publishing else "none"
+        """How the upload authenticates, as the inventory names it (``credential_kind``)."""
+        return credential_kind(self.secrets, self.minted, self.trusted_publishing)
 
     @property
     def via(self) -> str | None:
@@ -203,7 +200,7 @@ def _command_anchor(pipeline: Pipeline, line: ScriptLine, command: Command) -> A
                   line.node, span)
 
 
-def _word_anchor(pipeline: Pipeline, line: ScriptLine, command: Command, index: int,
+def step_word_anchor(pipeline: Pipeline, line: ScriptLine, command: Command, index: int,
                  base: Anchor) -> Anchor:
     source = pipeline.source(line.anchor.path)
     word = command.words[index]
@@ -290,7 +287,7 @@ def publish_steps(pipeline: Pipeline, job: GitlabJob,
             anchor = _command_anchor(pipeline, line, command)
             upload = analyse_upload(
                 command, method, args, assigned, variables.lookup, anchor,
-                functools.partial(_word_anchor, pipeline, line, command, base=anchor),
+                functools.partial(step_word_anchor, pipeline, line, command, base=anchor),
                 uv_indexes, gitlab_url_target)
             minted = tuple(c for c in upload.credentials
                            if not c.is_username and _is_minted(c, minted_names, exchanging))

@@ -35,7 +35,7 @@ PYPA_SNAKE_INPUTS = {"repository_url": "repository-url", "packages_dir": "packag
                      "print_hash": "print-hash"}
 
 # Third-party actions that upload to PyPI with a token of their own.
-_THIRD_PARTY_PYPI_ACTIONS = {
+THIRD_PARTY_PYPI_ACTIONS = {
     "casperdcl/deploy-pypi": ("password",),
     "jrubics/poetry-publish": ("pypi_token", "password"),
     "code-specialist/pypi-poetry-publish": ("pypi_token", "password"),
@@ -46,7 +46,7 @@ _THIRD_PARTY_PYPI_ACTIONS = {
 }
 
 # Environment variables that carry a credential to each tool (names may be prefixes).
-_CREDENTIAL_ENV = {
+CREDENTIAL_ENV = {
     "twine": ("TWINE_PASSWORD", "TWINE_USERNAME"),
     "uv": ("UV_PUBLISH_TOKEN", "UV_PUBLISH_PASSWORD", "UV_PUBLISH_USERNAME"),
     "pdm": ("PDM_PUBLISH_PASSWORD", "PDM_PUBLISH_USERNAME"),
@@ -58,7 +58,7 @@ _CREDENTIAL_ENV = {
     "cargo": ("CARGO_REGISTRY_TOKEN",),
     "gem": ("GEM_HOST_API_KEY", "RUBYGEMS_API_KEY"),
 }
-_USERNAME_ENV = frozenset({"TWINE_USERNAME", "UV_PUBLISH_USERNAME", "PDM_PUBLISH_USERNAME",
+USERNAME_ENV = frozenset({"TWINE_USERNAME", "UV_PUBLISH_USERNAME", "PDM_PUBLISH_USERNAME",
                            "HATCH_INDEX_USER", "FLIT_USERNAME", "MATURIN_USERNAME"})
 _URL_ENV = {
     "twine": ("TWINE_REPOSITORY_URL", "TWINE_REPOSITORY"),
@@ -69,7 +69,7 @@ _URL_ENV = {
     "maturin": ("MATURIN_REPOSITORY_URL", "MATURIN_REPOSITORY"),
 }
 # Command-line options: (options naming the target, options carrying a secret, user options)
-_OPTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
+OPTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
     "twine": (("--repository-url", "-r", "--repository"), ("-p", "--password"),
               ("-u", "--username")),
     "uv": (("--publish-url", "--index"), ("-t", "--token", "-p", "--password"),
@@ -101,6 +101,19 @@ class Credential:
     # static | oidc-exchange (minted in the job from its OIDC token, see ``exchange``) |
     # step-output (another step's output: what it holds is not visible)
     origin: str = "static"
+
+
+def credential_kind(secrets: tuple[Credential, ...], minted: tuple[Credential, ...],
+                    trusted_publishing: bool) -> str:
+    """How an upload authenticates, as the inventory names it, for GitHub steps and GitLab
+    jobs alike: ``static`` (a long-lived credential), ``oidc-exchange`` (a token minted
+    earlier in the job), ``oidc`` (the tool's own exchange) or ``none`` (no credential
+    pubaudit can see, and no trusted publishing)."""
+    if secrets:
+        return "static"
+    if minted:
+        return "oidc-exchange"
+    return "oidc" if trusted_publishing else "none"
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,14 +163,8 @@ class PublishStep:
 
     @property
     def credential(self) -> str:
-        """How the upload authenticates, for the inventory: ``oidc`` (the tool's own
-        exchange), ``oidc-exchange`` (a token minted earlier in the job), ``static`` or
-        ``none`` (no credential pubaudit can see, and no trusted publishing)."""
-        if self.secrets:
-            return "static"
-        if self.minted:
-            return "oidc-exchange"
-        return "oidc" if self.trusted_publishing else "none"
+        """How the upload authenticates, for the inventory (see ``credential_kind``)."""
+        return credential_kind(self.secrets, self.minted, self.trusted_publishing)
 
     @property
     def supports_trusted_publishing(self) -> bool:
@@ -197,7 +204,7 @@ def _job_mints_registry_token(publish: PublishStep) -> bool:
 
 # Words that may start a command running a repository file (``tox``, ``make``, ``./x``...):
 # a step without any is not read for wrappers.
-_WRAPPER_HINT_RE = re.compile(r"\b(?:tox|nox|g?make|just|bash|sh)\s|\./\w|\.sh\b|\w\.py\b"
+WRAPPER_HINT_RE = re.compile(r"\b(?:tox|nox|g?make|just|bash|sh)\s|\./\w|\.sh\b|\w\.py\b"
                               r"|\brun\s+\S*(?:release|publish|upload|deploy)")
 _PY_RE = re.compile(r"^(?:.*/)?(?:python(?:\d+(?:\.\d+)?)?|py|pypy3?)(?:\.exe)?$")
 _VALUE_OPTIONS = frozenset({"--with", "--from", "--group", "--extra", "--python", "-p",
@@ -295,7 +302,7 @@ def classify_command(argv: list[str]) -> tuple[str, list[str]] | None:
     return None
 
 
-def _option_values(args: list[str], names: tuple[str, ...]) -> list[tuple[str, str, int]]:
+def option_values(args: list[str], names: tuple[str, ...]) -> list[tuple[str, str, int]]:
     """``(option, value, index of the value word)`` for each use of ``names``."""
     found: list[tuple[str, str, int]] = []
     for i, arg in enumerate(args):
@@ -310,11 +317,11 @@ def _option_values(args: list[str], names: tuple[str, ...]) -> list[tuple[str, s
     return found
 
 
-def _is_empty(value: str) -> bool:
+def is_empty(value: str) -> bool:
     return value.strip() in ("", "''", '""')
 
 
-class _Env:
+class StepEnv:
     """Resolves a variable through step, job and workflow ``env:`` (nearest wins)."""
 
     def __init__(self, workflow: Workflow, job: Job, step: Step) -> None:
@@ -339,7 +346,7 @@ class _Env:
                     continue
                 seen.add(name)
                 text = value.value if isinstance(value, Scalar) else ""
-                if isinstance(value, Scalar) and not _is_empty(text):
+                if isinstance(value, Scalar) and not is_empty(text):
                     out.append((name, text, level, anchor.child(name, node=key)))
         return out
 
@@ -359,7 +366,7 @@ def url_target_of(method: str, value: str, uv_indexes: dict[str, str]) -> tuple[
     return (named, None) if named else ("other", None)
 
 
-def _command_anchor(step: Step, command: Command, workflow: Workflow) -> Anchor:
+def step_command_anchor(step: Step, command: Command, workflow: Workflow) -> Anchor:
     assert step.run is not None
     span = scalar_span(workflow.source, step.run, command.start, command.end)
     anchor = step.anchor.child("run", node=step.run)
@@ -368,7 +375,7 @@ def _command_anchor(step: Step, command: Command, workflow: Workflow) -> Anchor:
     return Anchor(anchor.path, (*anchor.route, " ".join(command.argv[:3])), step.run, span)
 
 
-def _word_anchor(step: Step, command: Command, index: int, workflow: Workflow,
+def step_word_anchor(step: Step, command: Command, index: int, workflow: Workflow,
                  base: Anchor) -> Anchor:
     assert step.run is not None
     word = command.words[index]
@@ -409,12 +416,12 @@ def analyse_upload(command: Command, method: str, args: list[str], assigned: dic
     an option value or variable designates.
     """
     offset = len(command.argv) - len(args)
-    target_opts, secret_opts, user_opts = _OPTIONS.get(method, ((), (), ()))
+    target_opts, secret_opts, user_opts = OPTIONS.get(method, ((), (), ()))
     registry = {"npm": "npm", "cargo": "crates", "gem": "rubygems"}.get(method, "pypi")
     index = "pypi" if registry == "pypi" else "other"
     url: str | None = None
     url_anchor: Anchor | None = None
-    for _, value, at in _option_values(args, target_opts):
+    for _, value, at in option_values(args, target_opts):
         if method in ("npm", "cargo", "gem"):
             registry = "other" if "${{" not in value else "unknown"
             continue
@@ -435,25 +442,25 @@ def analyse_upload(command: Command, method: str, args: list[str], assigned: dic
     if registry != "pypi":
         index = "other"
     credentials: list[Credential] = []
-    for option, value, at in _option_values(args, secret_opts + user_opts):
-        if _is_empty(value):
+    for option, value, at in option_values(args, secret_opts + user_opts):
+        if is_empty(value):
             continue
         credentials.append(Credential(option, "option", word_anchor(offset + at - 1), value,
                                       is_username=option in user_opts))
-    for prefix in _CREDENTIAL_ENV.get(method, ()):
+    for prefix in CREDENTIAL_ENV.get(method, ()):
         for name, value in assigned.items():
             matches = name.startswith(prefix) if prefix.endswith("_") else name == prefix
-            if matches and not _is_empty(value):
+            if matches and not is_empty(value):
                 credentials.append(Credential(name, "command env", anchor, value,
-                                              name in _USERNAME_ENV))
+                                              name in USERNAME_ENV))
         for name, value, level, var_anchor in lookup(prefix):
             if name not in assigned:
                 credentials.append(Credential(name, level, var_anchor, value,
-                                              name in _USERNAME_ENV))
+                                              name in USERNAME_ENV))
     uv_mode: str | None = None
     uv_anchor: Anchor | None = None
     if method == "uv":
-        for _, value, at in _option_values(args, ("--trusted-publishing",)):
+        for _, value, at in option_values(args, ("--trusted-publishing",)):
             uv_mode, uv_anchor = value, word_anchor(offset + at)
         if uv_mode is None:
             if "UV_TRUSTED_PUBLISHING" in assigned:

@@ -15,22 +15,22 @@ from auditor.github.model import Job, Step, Workflow
 from auditor.reading.yamlsource import Scalar
 from auditor.upload.indexes import index_of_url
 from auditor.upload.publish import (
-    _CREDENTIAL_ENV,
-    _OPTIONS,
-    _THIRD_PARTY_PYPI_ACTIONS,
-    _USERNAME_ENV,
-    _WRAPPER_HINT_RE,
+    CREDENTIAL_ENV,
     MATURIN_ACTION,
+    OPTIONS,
     PYPI_ACTION,
+    THIRD_PARTY_PYPI_ACTIONS,
+    USERNAME_ENV,
+    WRAPPER_HINT_RE,
     Credential,
     PublishStep,
-    _command_anchor,
-    _Env,
-    _is_empty,
-    _option_values,
-    _word_anchor,
+    StepEnv,
     analyse_upload,
     classify_command,
+    is_empty,
+    option_values,
+    step_command_anchor,
+    step_word_anchor,
     url_target_of,
 )
 from auditor.upload.shell import Command, split_commands, strip_prefixes
@@ -57,7 +57,7 @@ def _hinted_commands(script: str) -> list[Command]:
     offsets in ``script``: a step without upload words is split only where it matters."""
     commands: list[Command] = []
     end = 0
-    for match in _WRAPPER_HINT_RE.finditer(script):
+    for match in WRAPPER_HINT_RE.finditer(script):
         if match.start() < end:
             continue
         start = script.rfind("\n", 0, match.start()) + 1
@@ -75,7 +75,7 @@ def _hinted_commands(script: str) -> list[Command]:
 def _may_hide_upload(step: Step, script: str) -> bool:
     """A step without upload words may still upload through a wrapper it names, or hand a
     PyPI credential to a command pubaudit cannot read."""
-    if _WRAPPER_HINT_RE.search(script):
+    if WRAPPER_HINT_RE.search(script):
         return True
     env = _env_text(step)
     return any(word in env for word in _CREDENTIAL_HINTS)
@@ -88,7 +88,7 @@ def _run_publishes(workflow: Workflow, job: Job, step: Step, uv_indexes: dict[st
     uploads_here = "upload" in script or "publish" in script or "push" in script
     if not uploads_here and (wrappers is None or not _may_hide_upload(step, script)):
         return  # a fast pre-filter: no upload tool can appear without one of these words
-    env = _Env(workflow, job, step)
+    env = StepEnv(workflow, job, step)
     notes: list[tuple[Command, str, str | None]] = []
     found = False
     for command in split_commands(script) if uploads_here else _hinted_commands(script):
@@ -107,10 +107,10 @@ def _run_publishes(workflow: Workflow, job: Job, step: Step, uv_indexes: dict[st
             continue
         found = True
         method, args = classified
-        anchor = _command_anchor(step, command, workflow)
+        anchor = step_command_anchor(step, command, workflow)
         upload = analyse_upload(
             command, method, args, assigned, env.lookup, anchor,
-            functools.partial(_word_anchor, step, command, workflow=workflow, base=anchor),
+            functools.partial(step_word_anchor, step, command, workflow=workflow, base=anchor),
             uv_indexes)
         yield PublishStep(workflow, job, step, upload.method, anchor, upload.index,
                           upload.registry, upload.url, upload.url_anchor, upload.credentials,
@@ -128,7 +128,7 @@ def _input_credentials(step: Step, names: tuple[str, ...],
     out: list[Credential] = []
     for name in names + user_names:
         node = step.input(name)
-        if node is None or _is_empty(node.value):
+        if node is None or is_empty(node.value):
             continue
         if name in user_names and node.value.strip() == "__token__":
             continue
@@ -143,7 +143,7 @@ def _action_publishes(workflow: Workflow, job: Job, step: Step) -> Iterator[Publ
     anchor = step.anchor.child("uses", node=step.uses_node)
     if uses.is_action(PYPI_ACTION):
         url_node = step.input("repository-url", "repository_url")
-        url = url_node.value.strip() if url_node and not _is_empty(url_node.value) else None
+        url = url_node.value.strip() if url_node and not is_empty(url_node.value) else None
         index = index_of_url(url) if url else "pypi"
         url_key = "repository-url" if step.input("repository-url") else "repository_url"
         yield PublishStep(workflow, job, step, "gh-action-pypi-publish", anchor, index, index,
@@ -160,15 +160,15 @@ def _action_publishes(workflow: Workflow, job: Job, step: Step) -> Iterator[Publ
         if "--dry-run" in args:
             return
         index, url = "pypi", None
-        for _, value, _at in _option_values(args, _OPTIONS["maturin"][0]):
+        for _, value, _at in option_values(args, OPTIONS["maturin"][0]):
             index, url = url_target_of("maturin", value, {})
-        env = _Env(workflow, job, step)
+        env = StepEnv(workflow, job, step)
         credentials = []
-        for prefix in _CREDENTIAL_ENV["maturin"]:
+        for prefix in CREDENTIAL_ENV["maturin"]:
             for name, value, level, var_anchor in env.lookup(prefix):
                 credentials.append(Credential(name, level, var_anchor, value,
-                                              name in _USERNAME_ENV))
-        for option, value, _at in _option_values(args, _OPTIONS["maturin"][1]):
+                                              name in USERNAME_ENV))
+        for option, value, _at in option_values(args, OPTIONS["maturin"][1]):
             credentials.append(Credential(option, "option", step.input_anchor("args"), value))
         yield PublishStep(workflow, job, step, "maturin", anchor, index, index, url,
                           step.input_anchor("args") if url else None, tuple(credentials))
@@ -176,7 +176,7 @@ def _action_publishes(workflow: Workflow, job: Job, step: Step) -> Iterator[Publ
     if uses.is_action("release-plz/action"):
         release_command = step.input_text("command")
         if release_command is None or release_command == "release":
-            env = _Env(workflow, job, step)
+            env = StepEnv(workflow, job, step)
             creds = [Credential(name, level, var_anchor, value)
                      for name, value, level, var_anchor in env.lookup("CARGO_REGISTRY_TOKEN")]
             yield PublishStep(workflow, job, step, "cargo", anchor, "other", "crates", None,
@@ -191,7 +191,7 @@ def _action_publishes(workflow: Workflow, job: Job, step: Step) -> Iterator[Publ
         yield PublishStep(workflow, job, step, "gem", anchor, "other", "rubygems", None, None,
                           tuple(creds))
         return
-    token_inputs = _THIRD_PARTY_PYPI_ACTIONS.get(uses.slug)
+    token_inputs = THIRD_PARTY_PYPI_ACTIONS.get(uses.slug)
     unseen = None
     if token_inputs is None and uses.kind == "remote":
         token_inputs = _unknown_publish_action(step)

@@ -19,16 +19,16 @@ from auditor.github.model import Job, Step, Workflow
 from auditor.reading.source import Anchor
 from auditor.reading.yamlsource import Scalar
 from auditor.upload.publish import (
-    _CREDENTIAL_ENV,
-    _USERNAME_ENV,
+    CREDENTIAL_ENV,
+    USERNAME_ENV,
     Credential,
     PublishStep,
+    StepEnv,
     VariableLookup,
-    _command_anchor,
-    _Env,
     analyse_upload,
     classify_command,
     resolve_tool,
+    step_command_anchor,
 )
 from auditor.upload.shell import Command, split_commands, strip_prefixes
 
@@ -93,7 +93,7 @@ def wrapped_uploads(workflow: Workflow, job: Job, step: Step, command: Command,
                         pending.append((inner_words, depth + 1, expansion.label))
                     continue
                 method, args = classified
-                outer = outer or _command_anchor(step, command, workflow)
+                outer = outer or step_command_anchor(step, command, workflow)
                 where = _script_anchor(script, inner, outer)
 
                 def word_anchor(_index: int, where: Anchor = where) -> Anchor:
@@ -161,10 +161,10 @@ def opaque_upload(workflow: Workflow, job: Job, step: Step,
         label = " ".join(words[:3])
         reason = (f"the step hands `{variable}` to `{label}`, whose upload pubaudit cannot "
                   "see")
-    anchor = _command_anchor(step, command, workflow)
-    env = _Env(workflow, job, step)
-    credentials = [Credential(name, level, where, value, name in _USERNAME_ENV)
-                   for prefixes in _CREDENTIAL_ENV.values() for prefix in prefixes
+    anchor = step_command_anchor(step, command, workflow)
+    env = StepEnv(workflow, job, step)
+    credentials = [Credential(name, level, where, value, name in USERNAME_ENV)
+                   for prefixes in CREDENTIAL_ENV.values() for prefix in prefixes
                    for name, value, level, where in env.lookup(prefix)]
     for level, mapping, base in env.levels:
         for key, value in mapping.pairs if mapping is not None else ():

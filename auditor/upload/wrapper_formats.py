@@ -297,15 +297,9 @@ def make_target(source: SourceFile, target: str) -> list[Script] | None:
     if target not in rules:
         return None
     scripts: list[Script] = []
-    seen: set[str] = set()
-    pending = [target]
-    while pending and len(seen) < 50:
-        name = pending.pop(0)
-        if name in seen or name not in rules:
-            continue
-        seen.add(name)
-        prerequisites, recipe = rules[name]
-        pending.extend(_expand(p, variables) for p in prerequisites)
+    for _name, recipe in _dependency_order(
+            target, {name: ([_expand(p, variables) for p in prerequisites], recipe)
+                     for name, (prerequisites, recipe) in rules.items()}):
         for number, text in recipe:
             command = text.lstrip("@-+ ")
             expanded = _expand(command, variables)
@@ -313,6 +307,24 @@ def make_target(source: SourceFile, target: str) -> list[Script] | None:
             scripts.append(Script(script.path, script.line, script.column, script.end_column,
                                   expanded, exact=expanded == command))
     return scripts
+
+
+def _dependency_order(start: str, graph: dict[str, tuple[list[str], list[tuple[int, str]]]]
+                      ) -> list[tuple[str, list[tuple[int, str]]]]:
+    """``start`` and what it depends on, breadth-first, each once and at most 50 (a make
+    target and its prerequisites, a just recipe and its dependencies): the bodies to read."""
+    order: list[tuple[str, list[tuple[int, str]]]] = []
+    seen: set[str] = set()
+    pending = [start]
+    while pending and len(seen) < 50:
+        name = pending.pop(0)
+        if name in seen or name not in graph:
+            continue
+        seen.add(name)
+        dependencies, body = graph[name]
+        pending.extend(dependencies)
+        order.append((name, body))
+    return order
 
 
 _JUST_RECIPE_RE = re.compile(r"^@?([A-Za-z_][\w-]*)(?:\s+[^:]*)?:(?!=)\s*(.*)$")
@@ -336,18 +348,8 @@ def just_recipe(source: SourceFile, recipe: str) -> list[Script] | None:
             current = body
     if recipe not in recipes:
         return None
-    scripts: list[Script] = []
-    seen: set[str] = set()
-    pending = [recipe]
-    while pending and len(seen) < 50:
-        name = pending.pop(0)
-        if name in seen or name not in recipes:
-            continue
-        seen.add(name)
-        deps, body = recipes[name]
-        pending.extend(deps)
-        scripts.extend(_line_script(source, n, t.lstrip("@-")) for n, t in body)
-    return scripts
+    return [_line_script(source, n, t.lstrip("@-"))
+            for _name, body in _dependency_order(recipe, recipes) for n, t in body]
 
 
 def shell_script(source: SourceFile, _name: str = "") -> list[Script] | None:
