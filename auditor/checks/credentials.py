@@ -29,6 +29,16 @@ _INDEX_HINT_RE = re.compile(r"simple|pypi|legacy|repository|artifactory|nexus|de
 _PLACEHOLDER_RE = re.compile(r"^(\$\{?[\w.]+\}?|\$\(.*\)|%\(.*\)s|<.*>|\{\{.*\}\}|\*+|x+|"
                              r"changeme|password|passwd|pass|secret|token|your[-_]?\w*|"
                              r"\$\{\{.*\}\}|__token__|username|user|\.\.\.)$", re.I)
+# Where throw-away material lives: test suites, examples and documentation. A key or a URL
+# with a password there is a fixture (celery, pip, urllib3 and sentry all commit test keys),
+# not a credential of the release, unless CI names the file.
+_THROWAWAY_DIRS = frozenset({"test", "tests", "t", "testing", "testdata", "test_data",
+                             "fixtures", "fixture", "example", "examples", "sample", "samples",
+                             "demo", "docs", "doc", "documentation", "dummyserver", "spec",
+                             "specs", "benchmarks", "__tests__"})
+_THROWAWAY_NAME_RE = re.compile(r"(^|[._-])(test|tests|example|sample|dummy|fake|mock)"
+                                r"([._-]|$)|^conftest\.py$", re.I)
+_DOC_SUFFIXES = (".md", ".rst", ".adoc", ".html", ".ipynb")
 _PYPIRC_PASSWORD_RE = re.compile(r"^\s*password\s*[=:]\s*(\S.*?)\s*$", re.I)
 
 
@@ -192,14 +202,34 @@ def committed_pypirc(ctx: Context) -> Iterator[Problem]:
             offset += len(line) + 1
 
 
+def _throwaway(path: str) -> bool:
+    """A file of a test suite, an example or the documentation (by its path)."""
+    *dirs, name = path.lower().split("/")
+    return any(d in _THROWAWAY_DIRS for d in dirs) or name.endswith(_DOC_SUFFIXES) or \
+        _THROWAWAY_NAME_RE.search(name.rsplit(".", 1)[0] if "." in name else name) is not None
+
+
+def _named_by_ci(ctx: Context, path: str) -> bool:
+    """Some CI file names ``path`` (its repository path or its file name)."""
+    name = path.rsplit("/", 1)[-1]
+    return any(name in source.text for rel, source in ctx.repo.sources.items()
+               if rel.startswith((".github/", ".gitlab")) or rel.endswith(".gitlab-ci.yml"))
+
+
+def _release_material(ctx: Context, source: SourceFile) -> bool:
+    return not _throwaway(source.path) or _named_by_ci(ctx, source.path)
+
+
 def credentials_in_url(ctx: Context) -> Iterator[Problem]:
     sources = list(ctx.repo.secret_candidates)
     for source in sources:
-        if "://" not in source.text:
+        if "://" not in source.text or not _release_material(ctx, source):
             continue
         for match in _URL_RE.finditer(source.text):
             user, password, host, path = match.group(2), match.group(3), match.group(4), \
                 match.group(5) or ""
+            if match.group(1).lower() not in ("http", "https"):
+                continue  # an index is reached over HTTP(S); other schemes are databases, git
             if _PLACEHOLDER_RE.match(password) or (_PLACEHOLDER_RE.match(user) and \
                     _PLACEHOLDER_RE.match(password)):
                 continue
@@ -221,7 +251,7 @@ def credentials_in_url(ctx: Context) -> Iterator[Problem]:
 
 def committed_private_key(ctx: Context) -> Iterator[Problem]:
     for source in ctx.repo.secret_candidates:
-        if "PRIVATE KEY-----" not in source.text:
+        if "PRIVATE KEY-----" not in source.text or not _release_material(ctx, source):
             continue
         for match in _PEM_RE.finditer(source.text):
             body = "".join(match.group(2).split())
