@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 
 from auditor.checks.findings import Problem
+from auditor.checks.permissions import other_oidc_use
 from auditor.facts.context import Context
 from auditor.output.redact import describe_token, plausible_pypi_token, pypi_token_res
 from auditor.reading.source import Anchor, SourceFile
@@ -56,7 +57,10 @@ def _text_anchor(source: SourceFile, start: int, end: int, tag: str) -> Anchor:
 
 
 def _uses_tp_job(ctx: Context, step: PublishStep) -> bool:
-    return ctx.effective_permissions(step.workflow, step.job).id_token
+    """The job was given ``id-token: write`` for PyPI: granted, and no other step of the job
+    (attestations, a cloud login, signing) explains the grant."""
+    return ctx.effective_permissions(step.workflow, step.job).id_token and \
+        not other_oidc_use(step.job)
 
 
 def _describe(step: PublishStep) -> str:

@@ -133,6 +133,25 @@ def workflow_wide_id_token(ctx: Context) -> Iterator[Problem]:
             "publishes.")
 
 
+_PYPI_OIDC_ACTIONS = frozenset({"pypa/gh-action-pypi-publish", "pyo3/maturin-action"})
+_OTHER_OIDC_RUN_MARKERS = ("cosign sign", "cosign attest", "gh attestation", "sigstore sign",
+                           "python -m sigstore", "az login", "gcloud auth", "vault login",
+                           "npm publish")
+
+
+def other_oidc_use(job: Job) -> bool:
+    """A step of ``job`` uses the OIDC token for something other than PyPI (attestations, a
+    cloud login, signing): then ``id-token: write`` says nothing about a PyPI migration."""
+    for step in job.steps:
+        if step.uses is not None and step.uses.kind != "local":
+            name = step.uses.slug
+            if name in OIDC_CONSUMERS and name not in _PYPI_OIDC_ACTIONS:
+                return True
+        if step.run is not None and any(m in step.run.value for m in _OTHER_OIDC_RUN_MARKERS):
+            return True
+    return False
+
+
 def _job_uses_oidc(ctx: Context, workflow: Workflow, job: Job) -> bool:
     if job.uses is not None:
         return True  # a reusable-workflow call passes the permission on

@@ -159,9 +159,14 @@ def branch_push_publish(ctx: Context) -> Iterator[Problem]:
         events = ", ".join(f"`{r.event}`" for r in offending)
         first = offending[0]
         push = any(r.event == "push" for r in offending)
+        # An upload inside a script or task runner may test the ref itself (`if tag:`).
+        wrapped = all(s.wrapper is not None or s.unseen for s in steps)
         why = ("every push to a branch publishes whatever is on it" if push else
                "a run that is not tied to a release tag can publish, and the job has no "
                "environment whose reviewers could stop it")
+        if wrapped:
+            why = (f"unless `{steps[0].wrapper_label}`, which makes the upload, checks the ref "
+                   "itself (pubaudit cannot tell), every such run publishes what it built")
         yield Problem(
             first.trigger.anchor,
             f"{pj.job.label} uploads to PyPI and can run on {events} without a tag or release "
@@ -169,7 +174,7 @@ def branch_push_publish(ctx: Context) -> Iterator[Problem]:
             "or add `if: startsWith(github.ref, 'refs/tags/')` to the job."
             + _undecided_note(offending),
             (("publish job", pj.job.anchor), ("the upload", steps[0].anchor)),
-            undecided=all(r.undecided for r in offending))
+            undecided=wrapped or all(r.undecided for r in offending))
 
 
 _RELEASE_ACTIONS = frozenset({

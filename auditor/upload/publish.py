@@ -219,8 +219,14 @@ def _skip_options(argv: list[str], i: int) -> int:
     return i
 
 
+_BRACED_PREFIX_RE = re.compile(r"^(?:\$\{\w+\})+(?=\w)")
+
+
 def _tool_name(word: str) -> str:
-    base = word.rsplit("/", 1)[-1].lower()
+    """The program a command word runs: ``/usr/bin/twine``, ``twine.exe`` and
+    ``${PREFIX}twine`` (a virtualenv's ``bin/`` or nothing, as encode's release scripts
+    choose) all run ``twine``."""
+    base = _BRACED_PREFIX_RE.sub("", word.rsplit("/", 1)[-1]).lower()
     base = re.split(r"[@=<>~!\[]", base, maxsplit=1)[0]
     return base.removesuffix(".exe")
 

@@ -144,10 +144,29 @@ def tox_commands(source: SourceFile, env: str) -> list[Script] | None:
 _UPLOAD_MODULES = ("twine.commands.upload", "twine.cli")
 
 
+_RUNTIME_WORD = "$VALUE"  # an argument computed at run time (a variable, an f-string)
+
+
+def _word(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Constant):
+        return node.value if isinstance(node.value, str) else str(node.value)
+    if isinstance(node, ast.Starred):
+        return None  # ``*session.posargs``: words pubaudit cannot count
+    return _RUNTIME_WORD
+
+
+def _literal_words(nodes: list[ast.expr]) -> list[str] | None:
+    """The words of an argument list whose program is a literal; other arguments are run-time
+    values (``["twine", "upload", wheel]`` still runs ``twine upload``)."""
+    if not nodes or not (isinstance(nodes[0], ast.Constant) and isinstance(nodes[0].value,
+                                                                          str)):
+        return None
+    return [w for w in map(_word, nodes) if w is not None]
+
+
 def _argv_of(node: ast.expr) -> list[str] | None:
-    if isinstance(node, (ast.List, ast.Tuple)) and all(
-            isinstance(e, ast.Constant) and isinstance(e.value, str) for e in node.elts):
-        return [str(e.value) for e in node.elts if isinstance(e, ast.Constant)]
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return _literal_words(node.elts)
     return None
 
 
@@ -189,9 +208,8 @@ def _python_calls(source: SourceFile, tree: ast.AST, session_arg: str | None) ->
         name = _call_name(node)
         if session_arg is not None and name in (f"{session_arg}.run",
                                                 f"{session_arg}.run_always"):
-            words = [a.value for a in node.args
-                     if isinstance(a, ast.Constant) and isinstance(a.value, str)]
-            if words and len(words) == len(node.args):
+            words = _literal_words(node.args)
+            if words:
                 scripts.append(_script_of_node(source, node, shlex.join(words)))
             continue
         if name.startswith("subprocess.") or name in ("run", "call", "check_call",
