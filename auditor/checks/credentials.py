@@ -160,10 +160,14 @@ def no_trusted_publishing_support(ctx: Context) -> Iterator[Problem]:
         tool = step.step.uses.raw.split("@")[0] if step.method == "other" and step.step.uses \
             else step.wrapper_label if step.method == "other" and step.wrapper_label \
             else f"{step.method} publish"
+        # A tool pubaudit knows cannot; one it only inferred is simply handed a token.
+        claim = (f"`{tool}` is handed a long-lived API token stored as a secret, so this "
+                 "upload does not use trusted publishing" if step.method == "other" else
+                 f"`{tool}` cannot use trusted publishing, so this upload needs a long-lived "
+                 "API token stored as a secret")
         yield Problem(
             step.anchor,
-            f"`{tool}` cannot use trusted publishing, so this upload needs a long-lived "
-            "API token stored as a secret. Build in a separate job and upload with "
+            f"{claim}. Build in a separate job and upload with "
             "`pypa/gh-action-pypi-publish` (or `uv publish --trusted-publishing always`) in a "
             f"job with `id-token: write`, then revoke the token.{scope.note}",
             undecided=scope.undecided)

@@ -115,7 +115,8 @@ def _run_publishes(workflow: Workflow, job: Job, step: Step, uv_indexes: dict[st
         yield PublishStep(workflow, job, step, upload.method, anchor, upload.index,
                           upload.registry, upload.url, upload.url_anchor, upload.credentials,
                           upload.argv, upload.uv_trusted_mode, upload.uv_trusted_anchor)
-    if not found and wrappers is not None and step.env is not None:
+    if not found and wrappers is not None and (step.env is not None or job.env is not None
+                                               or workflow.env is not None):
         from auditor.upload.wrapped import opaque_upload  # only steps with a credential
 
         inferred = opaque_upload(workflow, job, step, notes)

@@ -4,9 +4,9 @@ A step that runs ``tox -e release`` uploads wherever ``[testenv:release]`` runs 
 upload``: the commands of the wrapper file go through the same classifier as ``run:``
 lines, with the step's ``env:`` (the credentials that reach the wrapper), and the publish
 step keeps the workflow command as its anchor and the wrapper line as ``wrapper``. When the
-wrapper cannot be read and the step's ``env:`` hands it a PyPI credential, the step is an
-upload of method ``other`` that pubaudit could not see (``unseen``): rules still apply, at
-lower confidence.
+wrapper cannot be read and the step's ``env:`` (or, for a wrapper it could not read, the
+job's or workflow's) hands it a PyPI credential, the step is an upload of method ``other``
+that pubaudit could not see (``unseen``): rules still apply, at lower confidence.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from auditor.github.model import Job, Step, Workflow
 from auditor.reading.source import Anchor
-from auditor.reading.yamlsource import Scalar
+from auditor.reading.yamlsource import Mapping, Scalar
 from auditor.upload.publish import (
     CREDENTIAL_ENV,
     USERNAME_ENV,
@@ -44,6 +44,7 @@ _PYPI_CREDENTIAL_ENV = ("TWINE_PASSWORD", "UV_PUBLISH_TOKEN", "UV_PUBLISH_PASSWO
                         "HATCH_INDEX_AUTH", "PDM_PUBLISH_PASSWORD", "FLIT_PASSWORD",
                         "MATURIN_PYPI_TOKEN", "MATURIN_PASSWORD")
 _PYPI_SECRET_RE = re.compile(r"secrets\.(?:PYPI\w*|\w*PYPI\w*TOKEN\w*)\b", re.I)
+_RELEASE_HINT_RE = re.compile(r"publish|upload|release|deploy|pypi", re.I)
 # Commands that cannot upload anything: a step made only of these has no hidden upload.
 _INERT = frozenset({"echo", "printf", "cd", "export", "test", "[", "true", "false", "ls",
                     "cat", "mkdir", "rm", "cp", "mv", "pip", "pip3", "git", "set", "exit",
@@ -110,11 +111,16 @@ def wrapped_uploads(workflow: Workflow, job: Job, step: Step, command: Command,
 
 def _pypi_credential(step: Step) -> str | None:
     """The name of a variable of the step's ``env:`` that holds a PyPI credential."""
-    if step.env is None:
+    return _credential_in(step.env)
+
+
+def _credential_in(env: Mapping | None) -> str | None:
+    """The name of a variable of ``env`` that holds a PyPI credential."""
+    if env is None:
         return None
     token_user = False
     named: str | None = None
-    for key, value in step.env.pairs:
+    for key, value in env.pairs:
         text = value.value if isinstance(value, Scalar) else ""
         name = key.value
         if name == "TWINE_USERNAME" and text.strip() == "__token__":
@@ -136,10 +142,18 @@ def opaque_upload(workflow: Workflow, job: Job, step: Step,
     """A step that hands a PyPI credential to a command pubaudit cannot read: an upload of
     method ``other`` it could not see; ``None`` when the step only echoes, checks or
     installs."""
-    variable = _pypi_credential(step)
-    if variable is None or step.run is None:
+    if step.run is None:
         return None
     unseen = [(c, label, why) for c, label, why in notes if why is not None]
+    variable = _pypi_credential(step)
+    if variable is None and unseen and _RELEASE_HINT_RE.search(
+            " ".join((step.name or "", *(label.rsplit("/", 1)[-1] for _, label, _ in unseen)))):
+        # A credential of the whole job or workflow reaches every step; only a step that
+        # runs a repository file pubaudit could not read, named for a release, is taken
+        # for its upload (not `./notify.sh` beside it).
+        variable = _credential_in(job.env) or _credential_in(workflow.env)
+    if variable is None:
+        return None
     read = {(c.start, c.end) for c, _, why in notes if why is None}
     if unseen:
         command, label, why = unseen[0]
