@@ -216,6 +216,32 @@ def test_several_repositories(tmp_path: Path) -> None:
     assert not runs[0]["results"] and runs[1]["results"]
 
 
+def test_one_baseline_over_several_repositories_keeps_them_apart(tmp_path: Path) -> None:
+    """Two repositories with the same release.yml share fingerprints (paths are per
+    repository): accepting one's finding must not accept the other's."""
+    for name in ("a", "b"):
+        write_tree(tmp_path / name, {".github/workflows/release.yml": UNPINNED_RELEASE})
+    baseline = tmp_path / "baseline.json"
+    code, _, _ = invoke("scan", str(tmp_path / "a"), "--baseline", str(baseline))
+    assert code == 0 and baseline.exists()  # written from repository a alone
+    keys = json.loads(baseline.read_text())["fingerprints"]
+    # a's findings were accepted; a baseline over a and b must still report b's
+    both = tmp_path / "both.json"
+    code, _, _ = invoke("scan", str(tmp_path / "a"), str(tmp_path / "b"), "--baseline",
+                        str(both))
+    assert code == 0
+    written = json.loads(both.read_text())["fingerprints"]
+    assert len(written) == 2 * len(keys)
+    (tmp_path / "only-a.json").write_text(json.dumps(
+        {"fingerprints": [k for k in written if k.startswith(str(tmp_path / "a") + ":")]}))
+    code, out, _ = invoke("scan", str(tmp_path / "a"), str(tmp_path / "b"), "--baseline",
+                          str(tmp_path / "only-a.json"), "-f", "json")
+    document = json.loads(out)
+    assert code == 1
+    assert {f["root"] for f in document["findings"] if not f.get("suppressed")} == {
+        str(tmp_path / "b")}
+
+
 def test_one_repository_report_is_unchanged() -> None:
     single = scan([DEMO], Options())
     assert single.parts == () and single.repositories == (single,)

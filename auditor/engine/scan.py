@@ -229,7 +229,11 @@ def read_baseline(path: Path) -> set[str]:
 
 
 def write_baseline(path: Path, findings: Iterable[Finding]) -> None:
-    prints = sorted({f.fingerprint for f in findings})
+    write_keys(path, (f.fingerprint for f in findings))
+
+
+def write_keys(path: Path, keys: Iterable[str]) -> None:
+    prints = sorted(set(keys))
     path.write_text(json.dumps({"schema_version": 1, "tool": "pubaudit",
                                 "fingerprints": prints}, indent=2) + "\n", encoding="utf-8")
 
@@ -362,15 +366,20 @@ def scan_repositories(paths: list[Path], options: Options) -> Report:
     parts = [scan(target, replace(options, baseline=None)) for target in targets]
     baseline_written = None
     if options.baseline is not None:
-        every = [f for part in parts for f in part.findings]
+        # Fingerprints are per repository (paths from its root): two repositories with the
+        # same release.yml would share them, so one baseline names the repository too.
+        def key(part: Report, finding: Finding) -> str:
+            return f"{part.display_root}:{finding.fingerprint}"
+
         if options.baseline.exists():
             accepted = read_baseline(options.baseline)
         else:
-            write_baseline(options.baseline, (f for f in every if not f.suppressed))
-            accepted, baseline_written = {f.fingerprint for f in every}, options.baseline
+            keys = [key(part, f) for part in parts for f in part.findings if not f.suppressed]
+            write_keys(options.baseline, keys)
+            accepted, baseline_written = set(keys), options.baseline
         parts = [replace(part, findings=[
             replace(f, suppressed=True, suppression="external")
-            if not f.suppressed and f.fingerprint in accepted else f for f in part.findings])
+            if not f.suppressed and key(part, f) in accepted else f for f in part.findings])
             for part in parts]
     errors = tuple(e for part in parts for e in part.config.errors)
     return Report(Path.cwd(), ".", [f for part in parts for f in part.findings],
