@@ -263,8 +263,11 @@ def test_fixes_become_sarif_fixes(tmp_path: Path) -> None:
     assert_valid_sarif(document)
     [result] = [r for r in document["runs"][0]["results"] if r.get("fixes")]
     [change] = result["fixes"][0]["artifactChanges"]
-    [replacement] = change["replacements"]
-    assert replacement["insertedContent"]["text"] == fixed[0].fix.edits[0].replacement  # type: ignore[union-attr]
+    fix = fixed[0].fix
+    assert fix is not None
+    assert [r["insertedContent"]["text"] for r in change["replacements"]] == \
+        [e.replacement for e in fix.edits]  # the pinned value, then its version comment
+    assert result["fixes"][0]["properties"]["pubaudit/safe"] is fix.safe
     assert change["artifactLocation"]["uriBaseId"] == "%SRCROOT%"
 
 

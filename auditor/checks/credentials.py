@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 
 from auditor.checks.findings import Problem
+from auditor.checks.fixes import token_removal
 from auditor.checks.permissions import other_oidc_use
 from auditor.facts.context import Context
 from auditor.output.redact import describe_token, plausible_pypi_token, pypi_token_res
@@ -124,7 +125,8 @@ def leftover_token(ctx: Context) -> Iterator[Problem]:
                 f"Remove `{credential.name}`, register a trusted publisher for this workflow on "
                 f"{index}, grant `id-token: write` to this job, then delete the repository "
                 f"secret and revoke the token on {index}.{scope.note}",
-                (("the upload", step.anchor),), severity=severity, undecided=scope.undecided)
+                (("the upload", step.anchor),), fix=token_removal(ctx, step),
+                severity=severity, undecided=scope.undecided)
 
 
 def password_login(ctx: Context) -> Iterator[Problem]:

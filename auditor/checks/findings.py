@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from auditor.reading.edits import EditOp
 from auditor.reading.source import Anchor
 
 
@@ -26,16 +27,28 @@ class Fix:
     title: str
     safe: bool
     edits: tuple[Edit, ...] = ()
+    refused: str | None = None  # why the edits could not be made on this file's shape
+    # what the edits mean, for ``pubaudit fix`` to check the result's data against
+    ops: tuple[EditOp, ...] = field(default=(), compare=False, repr=False)
+    # (secret, index) pairs that fall out of use when the fix is applied: the checklist
+    retires: tuple[tuple[str, str], ...] = ()
+    expects: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class FixHint:
-    """A fix as a rule states it: replace the text of ``anchor`` with ``replacement``."""
+    """A fix as a rule states it, in routes and nodes, never in line numbers: the operations
+    of :mod:`auditor.reading.edits` (replace a scalar, set a version comment, insert or
+    remove a key). ``safe`` fixes may be applied without review (``pubaudit fix``); the
+    others only with ``--unsafe``, because they change what the workflow does."""
 
     title: str
     safe: bool
-    anchor: Anchor
-    replacement: str
+    ops: tuple[EditOp, ...]
+    retires: tuple[tuple[str, str], ...] = ()  # (secret name, index) no longer used after it
+    # rules whose findings the fix may bring and the checklist answers (a migrated upload
+    # needs its publisher registered): not counted as new findings when it is verified
+    expects: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Iterator
 
-from auditor.checks.findings import Problem
+from auditor.checks.findings import FixHint, Problem
+from auditor.checks.fixes import id_token_ops, move_id_token
 from auditor.facts.context import Context, EffectivePermissions, PublishJob
 from auditor.github.model import Job, Permissions, Workflow
 from auditor.reading.source import Anchor
@@ -100,7 +101,13 @@ def missing_id_token(ctx: Context) -> Iterator[Problem]:
         if first.via_step is not None:
             related.append(("the job step that runs the composite action",
                             first.via_step.anchor))
-        yield Problem(anchor, message + scope.note, tuple(related), undecided=scope.undecided)
+        fix = None
+        if perms == ctx.effective_permissions(pj.workflow, pj.job):  # not a called workflow
+            grant = id_token_ops(ctx, pj.workflow, pj.job)
+            if grant is not None:
+                fix = FixHint("Grant `id-token: write` to this job", grant[1], grant[0])
+        yield Problem(anchor, message + scope.note, tuple(related), fix=fix,
+                      undecided=scope.undecided)
 
 
 def workflow_wide_id_token(ctx: Context) -> Iterator[Problem]:
@@ -123,14 +130,17 @@ def workflow_wide_id_token(ctx: Context) -> Iterator[Problem]:
                 f"{grant} at workflow level reaches only the job that uploads ({names}) today, "
                 "but every job added to this workflow later inherits it and can mint a PyPI "
                 "upload token. Move it into that job's `permissions:` block and leave "
-                "`contents: read` here.", severity="low")
+                "`contents: read` here.", severity="low",
+                fix=move_id_token(ctx, workflow, jobs))
             continue
         yield Problem(
             _id_token_node_anchor(block),
             f"{grant} at workflow level lets every job without its own `permissions:` "
             f"({names}) mint a PyPI upload token, including build and test jobs that run "
             "third-party code. Remove it here and grant `id-token: write` only in the job that "
-            "publishes.")
+            "publishes.", fix=None if any(other_oidc_use(j) for j in jobs
+                                          if j.job_id not in uploading)
+            else move_id_token(ctx, workflow, [j for j in jobs if j.job_id in uploading]))
 
 
 _PYPI_OIDC_ACTIONS = frozenset({"pypa/gh-action-pypi-publish", "pyo3/maturin-action"})

@@ -10,6 +10,7 @@ from auditor.facts.context import Context
 from auditor.facts.upload_distance import APART, CREDENTIAL, upload_distance
 from auditor.github.model import ActionRef, Step, Workflow
 from auditor.github.releases import Release, parse_version, release_table
+from auditor.reading.edits import EditOp, ReplaceScalar, SetComment
 from auditor.reading.source import Anchor
 from auditor.reading.yamlsource import Scalar
 from auditor.upload.publish import PYPI_ACTION
@@ -47,6 +48,12 @@ def _pypa_release_for_ref(ref: str) -> Release | None:
 def _pin_text(ref: ActionRef, release: Release) -> str:
     name = ref.raw.split("@")[0]
     return f"{name}@{release.commit} # {release.tag}"
+
+
+def _pin_ops(ref: ActionRef, anchor: Anchor, release: Release) -> tuple[EditOp, ...]:
+    """The `uses:` value pinned to the release commit, with the tag as its comment."""
+    return (ReplaceScalar(anchor, f"{ref.raw.split('@')[0]}@{release.commit}"),
+            SetComment(anchor, release.tag))
 
 
 # Owners whose movable refs weigh less next to the upload credential: GitHub's own `actions/`
@@ -162,8 +169,13 @@ def _near_problem(ref: ActionRef, anchor: Anchor, holds_credential: bool,
         message = f"{message} It {reason}."
     fix = None
     if release is not None and isinstance(anchor.node, Scalar):
-        fix = FixHint(f"Pin to {release.tag}", True, anchor,
-                      f"{ref.raw.split('@')[0]}@{release.commit} # {release.tag}")
+        # An exact tag names its commit: pinning it changes nothing that runs. A moving ref
+        # (`release/v1`, `master`) makes pubaudit choose a release: unsafe, for review.
+        exact = (ref.ref or "").removeprefix("release/") == release.tag
+        fix = FixHint(f"Pin {release.tag} by its commit SHA" if exact else
+                      f"Pin the newest known release, {release.tag}, by its commit SHA "
+                      f"(`{ref.ref}` moves; this chooses a version)", exact,
+                      _pin_ops(ref, anchor, release))
     return Problem(anchor, message, fix=fix, severity=severity)
 
 
@@ -192,7 +204,8 @@ def tag_object_pin(ctx: Context) -> Iterator[Problem]:
         release = table.by_tag_object(ref.ref)
         if release is None:
             continue
-        fix = FixHint(f"Pin the commit of {release.tag}", True, anchor, _pin_text(ref, release)) \
+        fix = FixHint(f"Pin the commit of {release.tag}, not its tag object", True,
+                      _pin_ops(ref, anchor, release)) \
             if isinstance(anchor.node, Scalar) else None
         yield Problem(
             anchor,

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from fnmatch import fnmatchcase
 
 from auditor.checks.findings import Problem
+from auditor.checks.fixes import checkout_credentials, remove_input, rename_input
 from auditor.facts.context import Context, PublishJob
 from auditor.facts.distflow import packages_dir, replay
 from auditor.github.model import Job, Step, Workflow
@@ -265,6 +266,8 @@ def attestations_disabled(ctx: Context) -> Iterator[Problem]:
                 "`attestations: false` turns off PEP 740 provenance for a trusted-publishing "
                 "upload: users cannot verify that the files came from this workflow. Remove "
                 f"the input (attestations are on by default since v1.11).{scope.note}",
+                fix=remove_input(step.step, step.workflow.path, "attestations",
+                                 "Remove `attestations: false`", False),
                 undecided=scope.undecided)
 
 
@@ -292,11 +295,14 @@ def skip_existing(ctx: Context) -> Iterator[Problem]:
         if scope is None:
             continue
         anchor: Anchor | None = None
+        fix = None
         if step.method == "gh-action-pypi-publish":
             node = step.step.input("skip-existing", "skip_existing")
             if is_true(node):
                 key = "skip-existing" if step.step.input("skip-existing") else "skip_existing"
                 anchor = step.step.input_anchor(key)
+                fix = remove_input(step.step, step.workflow.path, key,
+                                   f"Remove `{key}` from the PyPI upload", False)
         elif "--skip-existing" in step.argv:
             anchor = step.anchor
         if anchor is None:
@@ -305,7 +311,7 @@ def skip_existing(ctx: Context) -> Iterator[Problem]:
             anchor,
             "`skip-existing` on the PyPI upload hides double publishes and half-published "
             "releases: a re-run silently uploads nothing and reports success. Remove it for "
-            "PyPI (keep it only for TestPyPI, where repeated uploads are expected).")
+            "PyPI (keep it only for TestPyPI, where repeated uploads are expected).", fix=fix)
 
 
 def deprecated_publish_input(ctx: Context) -> Iterator[Problem]:
@@ -320,11 +326,13 @@ def deprecated_publish_input(ctx: Context) -> Iterator[Problem]:
                 if new in given:
                     yield Problem(anchor, f"Both `{name}` and `{new}` are set: they are the same "
                                   "input, and which one wins depends on the action version. "
-                                  f"Keep `{new}` only.")
+                                  f"Keep `{new}` only.",
+                                  fix=rename_input(step.step, step.workflow.path, name, new))
                 else:
                     yield Problem(anchor, f"`{name}` is the deprecated spelling of `{new}`: the "
                                   "action prints a deprecation warning and may drop it. Rename "
-                                  f"it to `{new}`.")
+                                  f"it to `{new}`.",
+                                  fix=rename_input(step.step, step.workflow.path, name, new))
             elif name not in PYPA_INPUTS:
                 yield Problem(anchor, f"`{name}` is not an input of pypa/gh-action-pypi-publish "
                               f"and is ignored (inputs: {', '.join(PYPA_INPUTS)}). Remove it or "
@@ -422,7 +430,7 @@ def persist_credentials(ctx: Context) -> Iterator[Problem]:
                 f"`actions/checkout` in {job.label} of a release leaves the job's GitHub token "
                 "in `.git/config`, where build steps can read it and artifacts can carry it "
                 "away. Add `with: {persist-credentials: false}` (and a token only to the step "
-                "that must push).")
+                "that must push).", fix=checkout_credentials(step, _workflow.path))
 
 
 _CACHE_ACTIONS = frozenset({"actions/cache", "swatinem/rust-cache", "actions/cache/restore"})

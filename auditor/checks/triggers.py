@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 
 from auditor.checks.findings import Problem
+from auditor.checks.fixes import add_environment
 from auditor.facts.context import Context, PublishJob, Reach
 from auditor.github.guards import bare
 from auditor.github.model import Job, Step, Trigger, Workflow
@@ -29,6 +30,15 @@ def _python_steps(pj: PublishJob) -> list[PublishStep]:
     return [s for s in pj.steps if s.targets_python_index]
 
 
+def _declared_environment(ctx: Context, pj: PublishJob) -> str | None:
+    """The environment the declared publishers of this workflow file name, when they agree
+    on one: the fix must add the environment PyPI will be told to bind."""
+    filename = pj.workflow.path.rsplit("/", 1)[-1]
+    names = {decl.text("environment") for decl in ctx.config.publishers
+             if decl.text("workflow") == filename and decl.text("environment")}
+    return names.pop() if len(names) == 1 else None
+
+
 def missing_environment(ctx: Context) -> Iterator[Problem]:
     for pj in ctx.publish_jobs:
         steps = _python_steps(pj) or [s for s in pj.steps if index_scope(s.index)]
@@ -45,7 +55,9 @@ def missing_environment(ctx: Context) -> Iterator[Problem]:
             f"be bound to an environment. Add `environment: {name}` (protected with required "
             f"reviewers and a tag rule in the repository settings) and register the same "
             f"environment on the trusted publisher.{scope.note}",
-            (("the upload", steps[0].anchor),), undecided=scope.undecided)
+            (("the upload", steps[0].anchor),),
+            fix=add_environment(pj.workflow, pj.job, _declared_environment(ctx, pj) or name),
+            undecided=scope.undecided)
 
 
 def dynamic_environment(ctx: Context) -> Iterator[Problem]:

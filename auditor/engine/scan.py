@@ -9,6 +9,7 @@ secret that a rule quoted.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 from collections.abc import Iterable
@@ -23,6 +24,7 @@ from auditor.facts.context import Context
 from auditor.output.redact import redact
 from auditor.reading.catalogue import CONFIDENCES, SEVERITIES, RuleSummary, load_index
 from auditor.reading.config import Config, load_config
+from auditor.reading.edits import Text
 from auditor.reading.source import Anchor, SourceFile, read_regular
 from auditor.reading.suppression import EVERY_RULE, ignored_names
 from auditor.repository.discovery import Repository, find_root, load_repository
@@ -179,14 +181,39 @@ def _suppressed_inline(finding: Finding, sources: dict[str, SourceFile],
     return False
 
 
-def _fix(problem: Problem, sources: dict[str, SourceFile]) -> Fix | None:
+def _fix(problem: Problem, sources: dict[str, SourceFile], texts: dict[str, Text]
+         ) -> Fix | None:
+    """The rule's fix as text edits of the file (or why they cannot be made). ``texts``
+    keeps each file's line table: a file with thousands of fixable findings is measured
+    once."""
     hint = problem.fix
-    if hint is None:
+    if hint is None or not hint.ops:
         return None
-    location = _location(hint.anchor, sources)
-    edit = Edit(location.path, location.line, location.column, location.end_line,
-                location.end_column, redact(hint.replacement))
-    return Fix(redact(hint.title), hint.safe, (edit,))
+    from auditor.reading.edits import Refused, path_of, plan
+
+    path = path_of(hint.ops[0])
+    source = sources.get(path)
+    title = redact(hint.title)
+    if source is None:
+        return Fix(title, hint.safe, refused=f"`{path}` was not read", ops=hint.ops)
+    text = texts.get(path)
+    if text is None:
+        text = texts[path] = Text(source)
+    try:
+        planned = plan(text, hint.ops)
+    except Refused as exc:
+        return Fix(title, hint.safe, refused=str(exc), ops=hint.ops)
+
+    def position(offset: int) -> tuple[int, int]:
+        line = bisect.bisect_right(text.starts, offset) - 1
+        return line + 1, offset - text.starts[line] + 1
+
+    edits = []
+    for edit in planned:
+        (line, column), (end_line, end_column) = position(edit.start), position(edit.end)
+        edits.append(Edit(path, line, column, end_line, end_column, redact(edit.text)))
+    return Fix(title, hint.safe, tuple(edits), ops=hint.ops, retires=hint.retires,
+               expects=hint.expects)
 
 
 def enabled_rules(config: Config, options: Options) -> list[RuleSummary]:
@@ -278,6 +305,7 @@ def scan(paths: list[Path], options: Options) -> Report:
     findings: list[Finding] = []
     seen: dict[str, int] = {}
     line_contents: dict[tuple[str, int], str] = {}
+    texts: dict[str, Text] = {}
     for rule, problem in _problems(ctx, rules):
         for anchor in (problem.anchor, *(a for _, a in problem.related)):
             if anchor.path not in sources:
@@ -297,7 +325,7 @@ def scan(paths: list[Path], options: Options) -> Report:
         severity = overrides.get(rule.id) or severity  # the user's word is final
         findings.append(Finding(rule.id, severity, confidence, redact(problem.message),
                                 location, related, rule.help_uri, fingerprint,
-                                fix=_fix(problem, sources)))
+                                fix=_fix(problem, sources, texts)))
     min_sev = options.min_severity or config.min_severity or "info"
     min_conf = options.min_confidence or config.min_confidence or "low"
     findings = [f for f in findings

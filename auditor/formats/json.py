@@ -23,7 +23,8 @@ def _finding(finding: Finding) -> dict[str, object]:
         fix = {"title": finding.fix.title, "safe": finding.fix.safe,
                "edits": [{"path": e.path, "line": e.line, "column": e.column,
                           "end_line": e.end_line, "end_column": e.end_column,
-                          "replacement": e.replacement} for e in finding.fix.edits]}
+                          "replacement": e.replacement} for e in finding.fix.edits],
+               "refused": finding.fix.refused}
     return {
         "rule": finding.rule,
         "severity": finding.severity,

@@ -186,6 +186,7 @@ def _fixes(report: Report, artifacts: _Artifacts, fix: Fix) -> list[dict[str, An
     if not changes:
         return []
     return [{"description": {"text": fix.title},
+             "properties": {"pubaudit/safe": fix.safe},
              "artifactChanges": [{"artifactLocation": artifacts.uri(path),
                                   "replacements": replacements}
                                  for path, replacements in sorted(changes.items())]}]
