@@ -132,20 +132,12 @@ def scan(
     """
     from auditor.engine.scan import BaselineError, Options, scan_repositories
     from auditor.output.write import OutputError, check_target, write_report
-    from auditor.reading.catalogue import load_index
-    from auditor.reading.selection import expand, split, unknown_message
 
     targets = paths or [Path(".")]
     for target in targets:
         if not target.exists():
             _fail(f"no such file or directory: {target}")
-    known = load_index()
-    selected = split(select) if select is not None else None
-    ignored = split(ignore or ())
-    for name, rules in (("--select", selected or ()), ("--ignore", ignored)):
-        for rule in rules:
-            if expand(rule, known) is None:
-                _fail(f"{name}: {unknown_message(rule, known)}")
+    selected, ignored = _selection(select, ignore)
     _check_config(config)
     if baseline is not None:
         if baseline.is_dir():
@@ -192,6 +184,22 @@ def scan(
         raise typer.Exit(2)
     if report.failed and not exit_zero:
         raise typer.Exit(1)
+
+
+def _selection(select: list[str] | None, ignore: list[str] | None
+               ) -> tuple[tuple[str, ...] | None, tuple[str, ...]]:
+    """``--select`` and ``--ignore`` as rule names and prefixes, each checked to name one."""
+    from auditor.reading.catalogue import load_index
+    from auditor.reading.selection import expand, split, unknown_message
+
+    known = load_index()
+    selected = split(select) if select is not None else None
+    ignored = split(ignore or ())
+    for name, rules in (("--select", selected or ()), ("--ignore", ignored)):
+        for rule in rules:
+            if expand(rule, known) is None:
+                _fail(f"{name}: {unknown_message(rule, known)}")
+    return selected, ignored
 
 
 def _check_config(config: Path | None) -> None:
@@ -275,6 +283,75 @@ def publishers(
         sys.stdout.write(render_json(regs))
     else:
         sys.stdout.write(render_text(regs, root))
+
+
+@app.command()
+def fix(
+    paths: Annotated[list[Path] | None, typer.Argument(
+        help="Repositories to fix (default: the current directory).")] = None,
+    unsafe: Annotated[bool, typer.Option(
+        "--unsafe", help="Also apply the fixes that change what the workflow does (removing "
+                         "a token, a new permissions block, choosing a release).")] = False,
+    diff: Annotated[bool, typer.Option(
+        "--diff", help="Print the changes as a unified diff; write nothing.")] = False,
+    select: Annotated[list[str] | None, typer.Option(
+        help="Fix only these rules or prefixes (repeatable, or comma-separated).")] = None,
+    ignore: Annotated[list[str] | None, typer.Option(
+        help="Leave these rules or prefixes alone (repeatable, or comma-separated).")] = None,
+    config: Annotated[Path | None, typer.Option(
+        help="Configuration file (default: pubaudit.toml, else [tool.pubaudit] in "
+             "pyproject.toml).")] = None,
+    exit_zero: Annotated[bool, typer.Option(help="Exit 0 even when findings remain.")] = False,
+) -> None:
+    """Apply the fixes findings carry, in place, keeping layout and comments.
+
+    Safe fixes only unless --unsafe. Each file's edits are checked before it is written:
+    the result parses, keeps every comment, holds the original data plus exactly the fix,
+    and a scan of it no longer reports the fixed findings and reports nothing new; a file
+    that fails is left as it was, with the reason. A fix that removes a token ends with
+    what only you can do: register the publisher, delete the secret, revoke the token.
+    Exit codes: 0 no finding left at or above the threshold; 1 findings left; 2 usage or
+    configuration error, or a file that could not be written; 3 internal error.
+    """
+    from auditor.engine.scan import Options, repository_targets
+    from auditor.fix.checklist import checklist
+    from auditor.fix.report import diff as render_diff
+    from auditor.fix.report import summary
+    from auditor.fix.run import plan_fixes
+    from auditor.fix.write import WriteError, write_atomic
+
+    targets = paths or [Path(".")]
+    for target in targets:
+        if not target.exists():
+            _fail(f"no such file or directory: {target}")
+    selected, ignored = _selection(select, ignore)
+    _check_config(config)
+    options = Options(select=selected, ignore=ignored, config_file=config)
+    failed_any = config_error = False
+    for repository in repository_targets(targets):
+        outcome = plan_fixes(repository, options, unsafe)
+        root = outcome.before.root
+        failed: dict[str, str] = {}
+        if diff:
+            sys.stdout.write("".join(render_diff(c, root) for c in outcome.changes))
+        else:
+            for change in outcome.changes:
+                try:
+                    write_atomic(root / change.path, change.data, change.original)
+                except WriteError as exc:
+                    failed[change.path] = str(exc)
+        steps = checklist(outcome, root, config) if not failed else []
+        text = summary(outcome, root, not diff, failed, steps)
+        if diff:
+            sys.stderr.write(text)
+        else:
+            sys.stdout.write(text)
+        failed_any = failed_any or outcome.after.failed or bool(failed)
+        config_error = config_error or bool(outcome.after.config.errors) or bool(failed)
+    if config_error:
+        raise typer.Exit(2)
+    if failed_any and not exit_zero:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -38,13 +38,22 @@ def _snippet(excerpts: Excerpts, location: Location, indent: str, color: bool) -
     return [f"{indent}{number}{excerpt.text}", f"{indent}{caret}"]
 
 
+def _fix_marker(finding: Finding) -> str:
+    """`` [fix]`` when ``pubaudit fix`` applies the finding's fix, `` [fix: unsafe]`` when
+    only ``pubaudit fix --unsafe`` does."""
+    fix = finding.fix
+    if fix is None or not fix.edits or fix.refused is not None:
+        return ""
+    return "  [fix]" if fix.safe else "  [fix: unsafe]"
+
+
 def _block(root: Path, excerpts: Excerpts, finding: Finding, color: bool) -> list[str]:
     loc = finding.location
     severity = finding.severity
     if color:
         severity = f"{_COLORS[severity]}{severity}{_RESET}"
     head = f"{inert(display_path(root, loc.path))}:{loc.line}:{loc.column}  {severity}  " \
-        f"{finding.rule}"
+        f"{finding.rule}{_fix_marker(finding)}"
     lines = [head]
     lines += textwrap.wrap(inert(finding.message), 96, initial_indent="  ",
                            subsequent_indent="  ", break_on_hyphens=False,
@@ -79,6 +88,20 @@ def summary(report: Report) -> str:
     return text
 
 
+def _fixable(report: Report) -> str:
+    """``; 2 fixable with `pubaudit fix` (3 with `--unsafe`)``: what ``fix`` would do."""
+    fixable = [f for f in report.active
+               if f.fix is not None and f.fix.edits and not f.fix.refused]
+    if not fixable:
+        return ""
+    safe = sum(1 for f in fixable if f.fix is not None and f.fix.safe)
+    if safe == len(fixable):
+        return f"; {safe} fixable with `pubaudit fix`"
+    if safe:
+        return f"; {safe} fixable with `pubaudit fix` ({len(fixable)} with `--unsafe`)"
+    return f"; {len(fixable)} fixable with `pubaudit fix --unsafe`"
+
+
 def render(report: Report, color: bool = False, quiet: bool = False) -> str:
     out: list[str] = []
     if not quiet:
@@ -87,6 +110,6 @@ def render(report: Report, color: bool = False, quiet: bool = False) -> str:
             for finding in part.active:
                 out += _block(part.root, excerpts, finding, color)
                 out.append("")
-    line = summary(report)
+    line = summary(report) + _fixable(report)
     out.append(f"{_BOLD}{line}{_RESET}" if color else line)
     return no_commands("\n".join(out) + "\n")

@@ -47,6 +47,7 @@ class Rule:
     why: str
     fix: str
     references: tuple[str, ...]
+    autofix: str = ""  # what `pubaudit fix` does for it, safe or unsafe; empty: nothing
     example: dict[str, str] = field(default_factory=dict)
     use_instead: dict[str, str] = field(default_factory=dict)
     options: dict[str, RuleOption] = field(default_factory=dict)
@@ -80,6 +81,7 @@ def _rule(data: dict[str, object]) -> Rule:
         family=str(data.get("family", "")), summary=str(data.get("summary", "")),
         what=str(data.get("what", "")).strip(), why=str(data.get("why", "")).strip(),
         fix=str(data.get("fix", "")).strip(), references=tuple(str(r) for r in refs),
+        autofix=str(data.get("autofix", "")).strip(),
         example={str(k): str(v) for k, v in example.items()},
         use_instead={str(k): str(v) for k, v in use_instead.items()},
         options=options,
@@ -157,6 +159,9 @@ def render_markdown(rule: Rule) -> str:
         "## What it does", "", rule.what, "",
         "## Why is this bad?", "", rule.why, "",
         "## How to fix", "", rule.fix, "",
+        "## Automatic fix", "", rule.autofix or (
+            "None: `pubaudit fix` leaves this finding to you (the change needs a decision "
+            "pubaudit cannot make from the files), and the message says what to change."), "",
     ]
     for title, files in (("Example", rule.example), ("Use instead", rule.use_instead)):
         if not files:

@@ -105,6 +105,7 @@ _VERSION_COMMENT_RE = re.compile(r"^#\s*(?:tag[:=]\s*|version[:=]\s*)?v?\d+(?:\.
 _PLAIN_SAFE_RE = re.compile(r"^[A-Za-z0-9_./@+-][A-Za-z0-9_./@+:# -]*$")
 
 
+_PAIR_RE = re.compile(r"^[^\s{\[\"'#][^:]*:(?:\s|$)")
 _BREAK_RE = re.compile(r"\r\n|\r|\n")
 
 
@@ -256,9 +257,10 @@ def _step(text: Text, mapping: Mapping, indent_unit: int | None = None) -> str:
 
 
 def _block_value(value: str, indent: str, newline: str) -> tuple[str, bool]:
-    """``value`` as the text after ``key:``: inline for one line, else indented lines."""
+    """``value`` as the text after ``key:``: inline for a one-line scalar or flow value,
+    else indented lines (a block mapping, even of one pair: ``with: a: b`` is no YAML)."""
     lines = value.split("\n")
-    if len(lines) == 1:
+    if len(lines) == 1 and not _PAIR_RE.match(value):
         return " " + lines[0], False
     return newline + newline.join(indent + line for line in lines), True
 
@@ -274,6 +276,8 @@ def _insert(text: Text, op: InsertKey) -> list[TextEdit]:
             existing = owner.index[op.child]
             if not isinstance(existing, Mapping):
                 raise Refused(f"`{op.child}:` is not a mapping")
+            if existing.start.line < owner.keys[op.child].start.line:
+                raise Refused(f"`{op.child}:` is an alias of a mapping defined elsewhere")
             target = existing
         else:
             key, value = op.child, f"{op.key}: {op.value}" if "\n" not in op.value else \
@@ -354,6 +358,8 @@ def _remove(text: Text, op: RemoveKey) -> list[TextEdit]:
         raise Refused("the key shares its line with a sequence dash")
     if mapping.merge_keys:
         raise Refused("the mapping uses a merge key")
+    if value.start.line < key.start.line:
+        raise Refused(f"`{op.key}:` is an alias of a value defined elsewhere")
     first, last = _pair_lines(text, key, value)
     _refuse_aliases(text, first, last)
     if len(mapping.pairs) == 1:
@@ -362,7 +368,9 @@ def _remove(text: Text, op: RemoveKey) -> list[TextEdit]:
         owner = _node(op.owner)
         if not isinstance(owner, Mapping):
             raise Refused("the owner is not a mapping")
-        owner_key, _ = _key_of(owner, op.owner_key)
+        owner_key, owned = _key_of(owner, op.owner_key)
+        if owned is not mapping or mapping.start.line < owner_key.start.line:
+            raise Refused(f"`{op.owner_key}:` is an alias of a mapping defined elsewhere")
         if op.empty == "{}":
             start = _at(text, owner_key.end)
             end = text.line_end(last)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 import re
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -63,6 +66,21 @@ class Anchor:
         return Anchor(self.path, self.route + route, node)
 
 
+# Files as ``pubaudit fix`` would write them, by absolute path: its verification scans the
+# edited text before anything is written. Empty outside that check.
+_PENDING: ContextVar[dict[str, bytes] | None] = ContextVar("pending_writes", default=None)
+
+
+@contextmanager
+def pending(files: dict[Path, bytes]) -> Iterator[None]:
+    """Within the block, reads of ``files`` see the given bytes instead of the disk's."""
+    token = _PENDING.set({os.path.abspath(p): data for p, data in files.items()})
+    try:
+        yield
+    finally:
+        _PENDING.reset(token)
+
+
 def read_regular(path: Path, limit: int, root: Path | None = None) -> bytes | str:
     """The bytes of a regular file, or why it is not read (a predicate: "is larger than ...").
 
@@ -75,6 +93,11 @@ def read_regular(path: Path, limit: int, root: Path | None = None) -> bytes | st
     resolved path is opened with ``O_NOFOLLOW`` so its last component cannot become a link
     after the check.
     """
+    overlay = _PENDING.get()
+    if overlay is not None:
+        data = overlay.get(os.path.abspath(path))
+        if data is not None:
+            return data
     flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
     try:
         target = path
