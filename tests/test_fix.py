@@ -33,10 +33,17 @@ def _git(root: Path, *args: str) -> str:
                           text=True).stdout
 
 
-def _repository(tmp_path: Path, workflow: bytes) -> Path:
+def _target(case: Path) -> str:
+    """Where the case's input goes: ``path`` names it (``.gitlab-ci.yml``), else the
+    release workflow."""
+    named = case / "path"
+    return named.read_text().strip() if named.exists() else WORKFLOW
+
+
+def _repository(tmp_path: Path, workflow: bytes, target: str = WORKFLOW) -> Path:
     root = tmp_path / "widget"
     (root / ".github" / "workflows").mkdir(parents=True)
-    (root / WORKFLOW).write_bytes(workflow)
+    (root / target).write_bytes(workflow)
     (root / "pyproject.toml").write_text(PYPROJECT)
     _git(root, "init", "-q")
     _git(root, "remote", "add", "origin", "https://github.com/acme/widget.git")
@@ -60,17 +67,18 @@ def _args(case: Path) -> list[str]:
 @pytest.mark.parametrize("name", NAMES)
 def test_fix_leaves_exactly_the_expected_file(tmp_path: Path, name: str) -> None:
     case = CASES / name
-    root = _repository(tmp_path, (case / "input.yml").read_bytes())
+    target = _target(case)
+    root = _repository(tmp_path, (case / "input.yml").read_bytes(), target)
     code, out, _ = _run(*_args(case), str(root))
     assert code in (0, 1), out
-    assert (root / WORKFLOW).read_bytes() == (case / "expected.yml").read_bytes(), out
+    assert (root / target).read_bytes() == (case / "expected.yml").read_bytes(), out
     refused = case / "refused"
     if refused.exists():
         assert refused.read_text().strip() in out
     # a second run finds nothing more to do
-    before = (root / WORKFLOW).read_bytes()
+    before = (root / target).read_bytes()
     code_again, again, _ = _run(*_args(case), str(root))
-    assert (root / WORKFLOW).read_bytes() == before
+    assert (root / target).read_bytes() == before
     assert code_again == code
     assert "would fix" not in again and ": fixed" not in again, again
 
@@ -78,11 +86,12 @@ def test_fix_leaves_exactly_the_expected_file(tmp_path: Path, name: str) -> None
 @pytest.mark.parametrize("name", NAMES)
 def test_diff_writes_nothing_and_applies_to_the_same_file(tmp_path: Path, name: str) -> None:
     case = CASES / name
+    target = _target(case)
     original = (case / "input.yml").read_bytes()
-    root = _repository(tmp_path, original)
+    root = _repository(tmp_path, original, target)
     code, diff, summary = _run("--diff", *_args(case), str(root))
     assert code in (0, 1)
-    assert (root / WORKFLOW).read_bytes() == original
+    assert (root / target).read_bytes() == original
     expected = (case / "expected.yml").read_bytes()
     if expected == original:
         assert diff == ""
@@ -90,7 +99,7 @@ def test_diff_writes_nothing_and_applies_to_the_same_file(tmp_path: Path, name: 
     assert "would fix" in summary
     (tmp_path / "change.diff").write_bytes(diff.encode("utf-8"))
     _git(root, "apply", "--whitespace=nowarn", str(tmp_path / "change.diff"))
-    assert (root / WORKFLOW).read_bytes() == expected
+    assert (root / target).read_bytes() == expected
 
 
 def test_the_unsafe_fix_is_listed_not_applied_without_unsafe(tmp_path: Path) -> None:

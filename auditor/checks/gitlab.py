@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.checks.findings import Problem
+from auditor.checks.findings import FixHint, Problem
 from auditor.facts.context import Context
 from auditor.gitlab.model import IdToken
 from auditor.reading.declarations import INDEX_NAMES
+from auditor.reading.edits import InsertKey
 from auditor.reading.source import Anchor
 from auditor.upload.gitlab import GitlabPublishJob, GitlabPublishStep, id_token_variable
 
@@ -63,6 +64,19 @@ def _for_index(token: IdToken, index: str) -> bool:
     return index in token.audiences or token.aud_is_expression
 
 
+def _id_tokens_fix(pj: GitlabPublishJob, variable: str, index: str) -> FixHint | None:
+    """`id_tokens:` with the token the exchange reads, in a job defined by one mapping of
+    its own (a job built from `extends:` or overridden elsewhere is edited by a person):
+    safe, since the exchange fails today for want of it."""
+    job = pj.job
+    if job.node is None or job.id_tokens_anchor is not None or pj.id_tokens:
+        return None
+    return FixHint(f"Add `id_tokens: {variable}: {{aud: {index}}}` to the job", True,
+                   (InsertKey(Anchor(job.path, (job.name,), node=job.node), "id_tokens",
+                              f"{variable}:\n  aud: {index}",
+                              before=("before_script", "script")),))
+
+
 def missing_id_token(ctx: Context) -> Iterator[Problem]:
     for pj in ctx.gitlab_publish_jobs:
         for step in _trusted_steps(pj):
@@ -88,7 +102,7 @@ def missing_id_token(ctx: Context) -> Iterator[Problem]:
                 f"{what}, but it uploads to {name} with trusted publishing: {_failure(step, variable)}. "  # noqa: E501
                 "GitLab creates an OIDC token only for a job that asks for one. Add "
                 f"{_token_yaml(step.index)} to {pj.job.label}.{settings}",
-                tuple(related))
+                tuple(related), fix=_id_tokens_fix(pj, variable, step.index))
 
 
 def wrong_audience(ctx: Context) -> Iterator[Problem]:

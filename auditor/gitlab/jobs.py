@@ -32,7 +32,7 @@ from auditor.gitlab.model import (
 )
 from auditor.gitlab.references import References
 from auditor.reading.source import Anchor
-from auditor.reading.yamlsource import Node, Scalar, Sequence, text_of
+from auditor.reading.yamlsource import Mapping, Node, Scalar, Sequence, text_of
 
 
 class JobAssembly(References):
@@ -217,4 +217,6 @@ class JobAssembly(References):
             environment=self.environment(name, job),
             condition=self.condition(name, job, when_text),
             when=when_text,
+            node=value if isinstance(value, Mapping) and len(keys) == 1 and
+            get(value, "extends") is None else None,
         )

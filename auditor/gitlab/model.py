@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from auditor.reading.source import Anchor, SourceFile
-from auditor.reading.yamlsource import Scalar
+from auditor.reading.yamlsource import Mapping, Scalar
 
 TOP_LEVEL_FILE = ".gitlab-ci.yml"
 MAX_INCLUDED_FILES = 150  # GitLab's default limit of includes per pipeline
@@ -130,6 +130,9 @@ class GitlabJob:
     environment: GitlabEnvironment | None
     condition: RunCondition
     when: str | None
+    # the job's own mapping when one definition makes the whole job (no extends, no
+    # override elsewhere): the node a fix may edit
+    node: Mapping | None = None
 
     @property
     def label(self) -> str:

@@ -246,23 +246,39 @@ def _indent_of(text: Text, line: int) -> str:
     return raw[:len(raw) - len(raw.lstrip(" "))]
 
 
-def _step(text: Text, mapping: Mapping, indent_unit: int | None = None) -> str:
-    """The file's indentation step, measured from a nested block mapping when it has one."""
+def _step(text: Text, mapping: Mapping, depth: int = 0) -> str:
+    """The file's indentation step: from a nested block mapping or sequence of ``mapping``
+    when it has one, else from the mapping's own column over its depth (a job's keys at
+    column 4 under `jobs:` mean a step of 2), else 2."""
     for key, value in mapping.pairs:
         if isinstance(value, Mapping) and value.pairs and _is_block(text, value):
             delta = value.pairs[0][0].start.column - key.start.column
             if delta > 0:
                 return " " * delta
-    return " " * (indent_unit or 2)
+        if isinstance(value, Sequence) and value.items and _is_block(text, value):
+            line = text.line(value.items[0].start.line)
+            dash = len(line) - len(line.lstrip(" "))
+            if line[dash:dash + 1] == "-" and dash > key.start.column:
+                return " " * (dash - key.start.column)
+    column = mapping.pairs[0][0].start.column if mapping.pairs else 0
+    if depth and column and column % depth == 0:
+        return " " * (column // depth)
+    return "  "
 
 
-def _block_value(value: str, indent: str, newline: str) -> tuple[str, bool]:
+def _block_value(value: str, indent: str, newline: str, unit: str = "  ") -> tuple[str, bool]:
     """``value`` as the text after ``key:``: inline for a one-line scalar or flow value,
-    else indented lines (a block mapping, even of one pair: ``with: a: b`` is no YAML)."""
+    else indented lines (a block mapping, even of one pair: ``with: a: b`` is no YAML).
+    Nesting in ``value`` is written with two spaces per level and becomes the file's own
+    indentation step ``unit``."""
     lines = value.split("\n")
     if len(lines) == 1 and not _PAIR_RE.match(value):
         return " " + lines[0], False
-    return newline + newline.join(indent + line for line in lines), True
+    out = []
+    for line in lines:
+        stripped = line.lstrip(" ")
+        out.append(indent + unit * ((len(line) - len(stripped)) // 2) + stripped)
+    return newline + newline.join(out), True
 
 
 def _insert(text: Text, op: InsertKey) -> list[TextEdit]:
@@ -301,7 +317,8 @@ def _insert(text: Text, op: InsertKey) -> list[TextEdit]:
         raise Refused("the mapping's keys are not aligned")
     if any(k.start.line == target.pairs[0][0].start.line and k is not keys[0] for k in keys):
         raise Refused("the mapping's keys share a line")
-    unit = _step(text, target)
+    route = op.mapping.route + ((op.child,) if target is not owner and op.child else ())
+    unit = _step(text, target, len(route) if all(isinstance(r, str) for r in route) else 0)
     # place the pair
     index = None
     for name in op.after:
@@ -322,7 +339,7 @@ def _insert(text: Text, op: InsertKey) -> list[TextEdit]:
     if indent_text.strip(" ") and not indent_text.rstrip(" ").endswith("-"):
         raise Refused("the mapping does not start on its own line")
     pad = " " * column
-    rendered, _ = _block_value(value, pad + unit, text.newline)
+    rendered, _ = _block_value(value, pad + unit, text.newline, unit)
     line_text = f"{pad}{key}:{rendered}{text.newline}"
     if index < len(keys):
         at_line = keys[index].start.line
