@@ -761,7 +761,13 @@ publish:
     - python -m build
     - twine upload dist/*
 """}))
-    assert [f.rule for f in report.active] == []
+    # GitHub's rules (missing-id-token, missing-environment...) stay off; leftover-token
+    # speaks GitLab: the CI/CD variable to delete and the ID token to add
+    [finding] = report.active
+    assert finding.rule == "leftover-token"
+    assert "CI/CD variable `PYPI_TOKEN`" in finding.message
+    assert "id_tokens: {PYPI_ID_TOKEN: {aud: pypi}}" in finding.message
+    assert "permissions" not in finding.message
 
 
 # --------------------------------------------------------------------------- robustness

@@ -9,26 +9,28 @@ from auditor.checks.findings import Problem
 from auditor.checks.fixes import token_removal
 from auditor.checks.permissions import other_oidc_use
 from auditor.facts.context import Context
+from auditor.output.lazyre import lazy_re
 from auditor.output.redact import describe_token, plausible_pypi_token, pypi_token_res
 from auditor.reading.source import Anchor, SourceFile
 from auditor.reading.yamlsource import is_false
+from auditor.upload.gitlab import id_token_variable
 from auditor.upload.publish import Credential, PublishStep
 from auditor.upload.scope import index_scope
 
 _TP_METHODS = frozenset({"gh-action-pypi-publish", "twine", "uv", "pdm", "maturin"})
 _NO_TP_METHODS = frozenset({"poetry", "flit", "hatch", "other"})
 
-_PEM_RE = re.compile(r"-----BEGIN ((?:RSA |EC |DSA |OPENSSH |ENCRYPTED )?PRIVATE KEY)-----"
+_PEM_RE = lazy_re(r"-----BEGIN ((?:RSA |EC |DSA |OPENSSH |ENCRYPTED )?PRIVATE KEY)-----"
                      r"(.*?)-----END \1-----", re.S)
 # The scheme starts where a run of scheme characters starts and is at most 32 long: with an
 # unbounded ``\b[a-z][a-z0-9+.-]*`` every position of a long host ("a.a.a…") began a scan to
 # its end, quadratic (a 16 KB host took seconds).
-_URL_RE = re.compile(r"(?<![a-z0-9+.-])([a-z][a-z0-9+.-]{0,31})://([^\s/@'\":]+):([^\s/@'\"]+)@([^\s/'\"]+)"
+_URL_RE = lazy_re(r"(?<![a-z0-9+.-])([a-z][a-z0-9+.-]{0,31})://([^\s/@'\":]+):([^\s/@'\"]+)@([^\s/'\"]+)"
                      r"(/[^\s'\"]*)?", re.I)
-_INDEX_HINT_RE = re.compile(r"simple|pypi|legacy|repository|artifactory|nexus|devpi|packages|"
+_INDEX_HINT_RE = lazy_re(r"simple|pypi|legacy|repository|artifactory|nexus|devpi|packages|"
                             r"index|api/v4/projects|jfrog|gemfury|cloudsmith|codeartifact",
                             re.I)
-_PLACEHOLDER_RE = re.compile(r"^(\$\{?[\w.]+\}?|\$\(.*\)|%\(.*\)s|<.*>|\{\{.*\}\}|\*+|x+|"
+_PLACEHOLDER_RE = lazy_re(r"^(\$\{?[\w.]+\}?|\$\(.*\)|%\(.*\)s|<.*>|\{\{.*\}\}|\*+|x+|"
                              r"changeme|password|passwd|pass|secret|token|your[-_]?\w*|"
                              r"\$\{\{.*\}\}|__token__|username|user|\.\.\.)$", re.I)
 # Where throw-away material lives: test suites, examples and documentation. A key or a URL
@@ -38,10 +40,10 @@ _THROWAWAY_DIRS = frozenset({"test", "tests", "t", "testing", "testdata", "test_
                              "fixtures", "fixture", "example", "examples", "sample", "samples",
                              "demo", "docs", "doc", "documentation", "dummyserver", "spec",
                              "specs", "benchmarks", "__tests__"})
-_THROWAWAY_NAME_RE = re.compile(r"(^|[._-])(test|tests|example|sample|dummy|fake|mock)"
+_THROWAWAY_NAME_RE = lazy_re(r"(^|[._-])(test|tests|example|sample|dummy|fake|mock)"
                                 r"([._-]|$)|^conftest\.py$", re.I)
 _DOC_SUFFIXES = (".md", ".rst", ".adoc", ".html", ".ipynb")
-_PYPIRC_PASSWORD_RE = re.compile(r"^\s*password\s*[=:]\s*(\S.*?)\s*$", re.I)
+_PYPIRC_PASSWORD_RE = lazy_re(r"^\s*password\s*[=:]\s*(\S.*?)\s*$", re.I)
 
 
 def _span_of(source: SourceFile, start: int, end: int) -> tuple[int, int, int, int]:
@@ -127,6 +129,52 @@ def leftover_token(ctx: Context) -> Iterator[Problem]:
                 f"secret and revoke the token on {index}.{scope.note}",
                 (("the upload", step.anchor),), fix=token_removal(ctx, step),
                 severity=severity, undecided=scope.undecided)
+    yield from _gitlab_leftover(ctx)
+
+
+_GITLAB_VARIABLE_RE = lazy_re(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
+
+
+def _gitlab_where(credential: Credential) -> str:
+    if credential.where == "option":
+        return "option"
+    return f"variable ({credential.where})"
+
+
+def _gitlab_leftover(ctx: Context) -> Iterator[Problem]:
+    """GitLab jobs that hand twine, uv or pdm a stored credential: the same leftover as on
+    GitHub, with GitLab's remedy (an ID token for the job, the CI/CD variable to delete)."""
+    declared = bool(ctx.config.publishers)
+    for pj in ctx.gitlab_publish_jobs:
+        for step in pj.steps:
+            scope = index_scope(step.index)
+            if step.method not in _TP_METHODS or scope is None:
+                continue
+            index = "TestPyPI" if step.index == "testpypi" else "PyPI"
+            audience = "testpypi" if step.index == "testpypi" else "pypi"
+            has_token = any(audience in t.audiences for t in pj.id_tokens)
+            for credential in step.secrets:
+                found = _GITLAB_VARIABLE_RE.search(credential.value)
+                source = (f"the CI/CD variable `{found.group(1)}`" if found else
+                          "a value written in the file")
+                delete = (f"delete the CI/CD variable `{found.group(1)}` (Settings > CI/CD > "
+                          "Variables) and revoke the token" if found else "revoke the token")
+                extra = (f" The job already has an ID token for `{audience}`, so trusted "
+                         "publishing is set up and this token is only a leftover."
+                         if has_token else "")
+                yield Problem(
+                    credential.anchor,
+                    f"`{credential.name}` {_gitlab_where(credential)} passes a long-lived "
+                    f"{index} credential ({source}) to `{step.method}` in {pj.job.label}: "
+                    f"{step.method} uses it instead of trusted publishing, and the token stays "
+                    f"able to upload from anywhere.{extra} Register a GitLab trusted publisher "
+                    f"on {index} for this project and `{pj.pipeline.ci_config_path}`, add "
+                    f"`id_tokens: {{{id_token_variable(audience)}: {{aud: {audience}}}}}` to the "
+                    f"job and remove "
+                    f"`{credential.name}`, then {delete} on {index}.{scope.note}",
+                    (("the upload", step.anchor),),
+                    severity="high" if has_token or declared else "medium",
+                    undecided=scope.undecided)
 
 
 def password_login(ctx: Context) -> Iterator[Problem]:

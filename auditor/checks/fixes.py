@@ -9,11 +9,10 @@ advice in words. Dispositions follow docs/fix.md.
 
 from __future__ import annotations
 
-import re
-
 from auditor.checks.findings import FixHint
 from auditor.facts.context import Context
 from auditor.github.model import Job, Step, Workflow
+from auditor.output.lazyre import lazy_re
 from auditor.reading.edits import EditOp, InsertKey, RemoveKey, RenameKey
 from auditor.reading.source import Anchor
 from auditor.reading.yamlsource import Mapping, Scalar
@@ -70,7 +69,7 @@ def _owner(step: PublishStep, credential: Credential) -> tuple[Mapping | None, A
 REGISTRATION_RULES = ("undeclared-publisher", "publisher-missing-for-index",
                       "publisher-workflow-mismatch", "publisher-environment-mismatch",
                       "publisher-repository-mismatch", "publisher-project-mismatch")
-_SECRET_RE = re.compile(r"secrets\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_-]*)|\[\s*'([^']+)'\s*\])")
+_SECRET_RE = lazy_re(r"secrets\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_-]*)|\[\s*'([^']+)'\s*\])")
 _USER_NAMES = ("user", "username", "TWINE_USERNAME", "UV_PUBLISH_USERNAME",
                "PDM_PUBLISH_USERNAME")
 

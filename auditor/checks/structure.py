@@ -12,6 +12,7 @@ from auditor.checks.fixes import checkout_credentials, remove_input, rename_inpu
 from auditor.facts.context import Context, PublishJob
 from auditor.facts.distflow import packages_dir, replay
 from auditor.github.model import Job, Step, Workflow
+from auditor.output.lazyre import lazy_re
 from auditor.reading.positions import scalar_span
 from auditor.reading.source import Anchor
 from auditor.reading.yamlsource import Mapping, Scalar, Sequence, is_false, is_true
@@ -127,7 +128,7 @@ def reusable_workflow_publish(ctx: Context) -> Iterator[Problem]:
                 severity="high")
 
 
-_REMOTE_PUBLISH_RE = re.compile(r"publish|pypi|release|upload|deploy", re.I)
+_REMOTE_PUBLISH_RE = lazy_re(r"publish|pypi|release|upload|deploy", re.I)
 
 
 def _remote_publishes(job: Job) -> bool:

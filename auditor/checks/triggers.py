@@ -10,6 +10,7 @@ from auditor.checks.fixes import add_environment
 from auditor.facts.context import Context, PublishJob, Reach
 from auditor.github.guards import bare
 from auditor.github.model import Job, Step, Trigger, Workflow
+from auditor.output.lazyre import lazy_re
 from auditor.reading.yamlsource import is_true
 from auditor.upload.publish import PublishStep
 from auditor.upload.scope import index_scope
@@ -198,7 +199,7 @@ _RELEASE_ACTIONS = frozenset({
     "elgohr/github-release-action", "svenstaro/upload-release-action",
 })
 _TOKEN_INPUTS = ("token", "github_token", "github-token", "repo-token", "repo_token")
-_DEFAULT_TOKEN_RE = re.compile(r"secrets\.GITHUB_TOKEN|github\.token", re.I)
+_DEFAULT_TOKEN_RE = lazy_re(r"secrets\.GITHUB_TOKEN|github\.token", re.I)
 
 
 def _default_token(value: str | None) -> bool:

@@ -11,17 +11,17 @@ ignores (a case-only environment on GitHub) become notes saying they are not the
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from auditor.explainlog.parse import ClaimSet
+from auditor.output.lazyre import lazy_re
 from auditor.publishers.expected import Expected
 from auditor.reading.declarations import INDEX_HOSTS, Declaration, normalize_project
 
-WORKFLOW_FILE_RE = re.compile(r"([^/]+\.(?:yml|yaml))(?=@)")  # PyPI's own extraction
-REF_RE = re.compile(r"^(?P<repo>[^/]+/[^/]+)/(?P<path>.+?)@(?P<ref>.+)$")
-_GITLAB_PATH_RE = re.compile(r"(?<=//)(.*[^/]\.(?:yml|yaml))(?=@)")
+WORKFLOW_FILE_RE = lazy_re(r"([^/]+\.(?:yml|yaml))(?=@)")  # PyPI's own extraction
+REF_RE = lazy_re(r"^(?P<repo>[^/]+/[^/]+)/(?P<path>.+?)@(?P<ref>.+)$")
+_GITLAB_PATH_RE = lazy_re(r"(?<=//)(.*[^/]\.(?:yml|yaml))(?=@)")
 
 
 @dataclass(frozen=True, slots=True)

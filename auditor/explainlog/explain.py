@@ -31,6 +31,7 @@ from auditor.explainlog.claims import (
     publisher_page,
 )
 from auditor.explainlog.parse import Failure, LogFacts
+from auditor.output.lazyre import lazy_re
 from auditor.publishers.expected import Expected
 from auditor.reading.declarations import INDEX_HOSTS, Declaration, normalize_project
 
@@ -38,7 +39,7 @@ from auditor.reading.declarations import INDEX_HOSTS, Declaration, normalize_pro
 ONLINE_RULES = frozenset({"pending-project-exists", "unprotected-environment", "leftover-secret",
                           "missing-secret", "impostor-commit", "provenance-mismatch",
                           "missing-provenance", "customized-oidc-sub"})
-_SHA_RE = re.compile(r"^[0-9a-f]{40}$")
+_SHA_RE = lazy_re(r"^[0-9a-f]{40}$")
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,21 +19,23 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
+from auditor.output.lazyre import lazy_re
+
 MAX_LINE = 64 * 1024  # characters of one line looked at; the rest of a longer line is ignored
 MAX_EXCERPT = 300
 
 
 # ----------------------------------------------------------------- normalising one line
 
-_TIMESTAMP_RE = re.compile(
+_TIMESTAMP_RE = lazy_re(
     r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2}) ?")
-_GITLAB_STREAM_RE = re.compile(r"^[0-9a-f]{2}[OE]\+? ?")  # GitLab's timestamped log format
-_ANSI_RE = re.compile(
+_GITLAB_STREAM_RE = lazy_re(r"^[0-9a-f]{2}[OE]\+? ?")  # GitLab's timestamped log format
+_ANSI_RE = lazy_re(
     r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][A-Z0-9]")
-_SECTION_RE = re.compile(r"section_(?:start|end):\d+:[A-Za-z0-9_.\-]+(?:\[[^\]\r\n]*\])?\r?")
+_SECTION_RE = lazy_re(r"section_(?:start|end):\d+:[A-Za-z0-9_.\-]+(?:\[[^\]\r\n]*\])?\r?")
 # `gh run view --log` / `--log-failed`: "<job name>\t<step name>\t<timestamp> <text>".
-_GH_CLI_PREFIX_RE = re.compile(r"^[^\t]*\t[^\t]*\t(?=\ufeff?\d{4}-\d{2}-\d{2}T)")
-_MARKER_RE = re.compile(
+_GH_CLI_PREFIX_RE = lazy_re(r"^[^\t]*\t[^\t]*\t(?=\ufeff?\d{4}-\d{2}-\d{2}T)")
+_MARKER_RE = lazy_re(
     r"^(?:##\[(?:error|warning|notice|debug|group|endgroup|command|section)\]"
     r"|::(?:error|warning|notice|debug|group|endgroup)(?: [^:]*)?::)")
 
@@ -313,7 +315,7 @@ _GUARDS: dict[str, tuple[str, ...]] = {
     "master-branch-sunset": ("has been sunset",),
 }
 PATTERNS = tuple(replace(p, guard=_GUARDS[p.kind]) for p in PATTERNS)
-_ANY_GUARD_RE = re.compile("|".join(re.escape(literal) for literal in sorted(
+_ANY_GUARD_RE = lazy_re("|".join(re.escape(literal) for literal in sorted(
     {literal for literals in _GUARDS.values() for literal in literals}, key=len, reverse=True)))
 MAX_PER_KIND = 100  # failures kept per kind (a log repeating one error keeps the others)
 
@@ -345,10 +347,10 @@ _PLATFORM_MARKERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("github", ("Current runner version", "ACTIONS_ID_TOKEN_REQUEST", "GITHUB_WORKSPACE",
                 "GITHUB_REPOSITORY", "GITHUB_REF", "Complete job name", "job_workflow_ref")),
 )
-_INDEX_RE = re.compile(
+_INDEX_RE = lazy_re(
     r"https?://(?P<host>upload\.test\.pypi\.org|test\.pypi\.org|upload\.pypi\.org"
     r"|pypi\.org)(?P<path>/[^\s'\"`)]*)?|for audience (?P<audience>testpypi|pypi)\b")
-_DIST_RE = re.compile(
+_DIST_RE = lazy_re(
     r"\b(?:Uploading|Checking|Publishing)\s+(?:[^\s]*/)?(?P<file>[A-Za-z0-9][^\s/:'\"]*?"
     r"(?:\.whl|\.tar\.gz|\.zip))\b")
 
@@ -358,15 +360,15 @@ GITHUB_CLAIMS = ("sub", "repository", "repository_owner", "repository_owner_id",
 GITLAB_CLAIMS = ("project_path", "ci_config_ref_uri", "namespace_path", "pipeline_source",
                  "ref_path", "ref_type")
 _KNOWN_CLAIMS = frozenset(GITHUB_CLAIMS + GITLAB_CLAIMS)
-_CLAIM_BULLET_RE = re.compile(r"^\s*[*-]\s+`(?P<name>[a-z_]+)`:\s+`?(?P<value>.*?)`?\s*$")
-_UV_CLAIMS_RE = re.compile(r"Token claims, which must match the (?:PyPI|publisher) "
+_CLAIM_BULLET_RE = lazy_re(r"^\s*[*-]\s+`(?P<name>[a-z_]+)`:\s+`?(?P<value>.*?)`?\s*$")
+_UV_CLAIMS_RE = lazy_re(r"Token claims, which must match the (?:PyPI|publisher) "
                            r"configuration:\s*(?P<rest>.*)$")
-_RUST_FIELD_RE = re.compile(
+_RUST_FIELD_RE = lazy_re(
     r"(?:r#)?(?P<name>[a-z_]+): (?:(?P<none>None)\b|(?:Some\()?\"(?P<value>(?:[^\"\\]|\\.)*)\""
     r"|(?P<open>Some\()\s*$)")
-_RUST_STRING_LINE_RE = re.compile(r"^\"(?P<value>(?:[^\"\\]|\\.)*)\",?$")
-_RUST_STRING_RE = re.compile(r"\"(?:[^\"\\]|\\.)*\"")
-_RUST_ESCAPE_RE = re.compile(r"\\(u\{[0-9a-fA-F]{1,6}\}|.)")
+_RUST_STRING_LINE_RE = lazy_re(r"^\"(?P<value>(?:[^\"\\]|\\.)*)\",?$")
+_RUST_STRING_RE = lazy_re(r"\"(?:[^\"\\]|\\.)*\"")
+_RUST_ESCAPE_RE = lazy_re(r"\\(u\{[0-9a-fA-F]{1,6}\}|.)")
 
 
 def _rust_unescape(text: str) -> str:
@@ -568,7 +570,7 @@ def _trigger_lines(text: str) -> list[int]:
 
 _HEAD_LINES = 200
 # GitHub's log lines: a timestamp with 7 fractional digits, or a ``##[`` marker.
-_GITHUB_HEAD_RE = re.compile(
+_GITHUB_HEAD_RE = lazy_re(
     r"^(?:[^\t]*\t[^\t]*\t)?\ufeff?(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z |##\[)")
 
 

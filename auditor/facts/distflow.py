@@ -16,23 +16,23 @@ may have repaired.
 from __future__ import annotations
 
 import posixpath
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
 from auditor.github.model import Job, Step, Workflow
+from auditor.output.lazyre import lazy_re
 from auditor.reading.yamlsource import Mapping, Scalar, is_true
 from auditor.upload.shell import split_commands, strip_prefixes
 
-_WILDCARD = re.compile(r"[*?\[]")
+_WILDCARD = lazy_re(r"[*?\[]")
 _DIST_SUFFIXES = (".whl", ".tar.gz", ".zip", ".egg", ".tgz")
 # Commands that read or print files but never create, move or delete distributions.
 _HARMLESS = frozenset({"ls", "echo", "printf", "cat", "tree", "find", "du", "stat", "file",
                        "sha256sum", "shasum", "md5sum", "test", "[", "true", "set", "export",
                        "twine", "check-wheel-contents", "unzip", "tar", "pip", "python",
                        "python3", "uv", "uvx", "pipx", "gh", "git", "cd", "mkdir", "pwd"})
-_ATTESTATION_GLOB = re.compile(r"(?:^|/)\*?(?:\.publish)?\.attestation$|\*\.attestation$")
+_ATTESTATION_GLOB = lazy_re(r"(?:^|/)\*?(?:\.publish)?\.attestation$|\*\.attestation$")
 
 
 def _norm(path: str, cwd: str = ".") -> str:

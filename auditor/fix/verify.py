@@ -13,9 +13,10 @@ from collections import Counter
 from typing import Any
 
 from auditor.fix.expect import Unverifiable, expected
+from auditor.output.lazyre import lazy_re
 from auditor.reading.edits import EditOp
 
-_VERSION_COMMENT_RE = re.compile(r"^#\s*(?:tag[:=]\s*|version[:=]\s*)?v?\d+(?:\.\d+)*\S*$", re.I)
+_VERSION_COMMENT_RE = lazy_re(r"^#\s*(?:tag[:=]\s*|version[:=]\s*)?v?\d+(?:\.\d+)*\S*$", re.I)
 
 
 def _yaml(kind: str) -> Any:

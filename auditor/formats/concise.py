@@ -8,16 +8,15 @@ messages are printed inert, and no line can start a workflow command (``auditor.
 
 from __future__ import annotations
 
-import re
-
 from auditor.checks.findings import Finding
 from auditor.engine.scan import Report
 from auditor.formats.text import summary
 from auditor.output.inert import inert, no_commands
+from auditor.output.lazyre import lazy_re
 from auditor.output.paths import display_path
 
 # A sentence ends at ". " followed by a capital or a backtick, not inside `a.b` or "e.g. x".
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`])")
+_SENTENCE_END = lazy_re(r"(?<=[.!?])\s+(?=[A-Z`])")
 
 
 def first_sentence(message: str) -> str:

@@ -11,17 +11,17 @@ line per finding, and the output would grow with the square of the input.
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
 from auditor.output.inert import escape_char, is_unsafe
+from auditor.output.lazyre import lazy_re
 from auditor.output.redact import secret_spans
 from auditor.reading.source import SourceFile
 
 CONTEXT = 200
 MAX_SPAN = 400
-_LINE_START_RE = re.compile(r"\r\n|\r|\n")
+_LINE_START_RE = lazy_re(r"\r\n|\r|\n")
 
 
 @dataclass(frozen=True, slots=True)

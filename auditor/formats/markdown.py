@@ -16,12 +16,11 @@ in the annotations (see ``formats/github.py``).
 
 from __future__ import annotations
 
-import re
-
 from auditor.checks.findings import Finding
 from auditor.engine.scan import Report
 from auditor.formats.locations import repository_path, repository_prefix
 from auditor.output.inert import inert, no_commands
+from auditor.output.lazyre import lazy_re
 from auditor.reading.catalogue import SEVERITIES
 
 SUMMARY_LIMIT = 1024 * 1024
@@ -31,8 +30,8 @@ INVENTORY_BUDGET = 200 * 1024
 MAX_FINDING_ROWS = 1000
 MAX_INVENTORY_ROWS = 500
 
-_BACKTICKS = re.compile(r"`+")
-_ESCAPED = re.compile(r"([\\`*_\[\]<>|~#!&])")
+_BACKTICKS = lazy_re(r"`+")
+_ESCAPED = lazy_re(r"([\\`*_\[\]<>|~#!&])")
 
 
 def code(text: str) -> str:

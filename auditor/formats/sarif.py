@@ -45,6 +45,7 @@ from auditor.formats.locations import (
     utf16_span,
 )
 from auditor.output.inert import surrogate_safe
+from auditor.output.lazyre import lazy_re
 from auditor.output.redact import redact
 from auditor.reading.catalogue import DOCS_BASE, Rule, load_catalogue
 
@@ -61,7 +62,7 @@ PRECISION = {"high": "high", "medium": "medium", "low": "low"}
 
 _TEXT_LIMIT = 1024  # GitHub's limit for shortDescription and fullDescription
 _HASH_SIZE_LIMIT = 1 << 20  # larger files are left for upload-sarif to fingerprint
-_IGNORE_REASON = re.compile(r"#\s*pubaudit:\s*ignore\[[^\]]*\]\s*(.*)$", re.I)
+_IGNORE_REASON = lazy_re(r"#\s*pubaudit:\s*ignore\[[^\]]*\]\s*(.*)$", re.I)
 
 
 def _clip(text: str) -> str:

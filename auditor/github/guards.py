@@ -18,6 +18,8 @@ import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
+from auditor.output.lazyre import lazy_re
+
 REF_KINDS = ("branch", "tag", "pull")
 
 _TAG_ATOMS = [
@@ -35,10 +37,10 @@ _BRANCH_ATOMS = [
     re.compile(r"^github\.ref_name\s*==\s*'(?:main|master|develop|dev)'$"),
     re.compile(r"^github\.ref_type\s*==\s*'branch'$"),
 ]
-_RELEASE_ACTION = re.compile(r"^github\.event\.action\s*==\s*'(published|released|prereleased)'$")
-_EVENT_EQ = re.compile(r"^github\.event_name\s*(==|!=)\s*'([\w-]+)'$")
-_EVENT_EQ_REV = re.compile(r"^'([\w-]+)'\s*(==|!=)\s*github\.event_name$")
-_EVENT_IN = re.compile(r"^contains\(\s*fromjson\('\[(.*?)\]'\)\s*,\s*github\.event_name\s*\)$")
+_RELEASE_ACTION = lazy_re(r"^github\.event\.action\s*==\s*'(published|released|prereleased)'$")
+_EVENT_EQ = lazy_re(r"^github\.event_name\s*(==|!=)\s*'([\w-]+)'$")
+_EVENT_EQ_REV = lazy_re(r"^'([\w-]+)'\s*(==|!=)\s*github\.event_name$")
+_EVENT_IN = lazy_re(r"^contains\(\s*fromjson\('\[(.*?)\]'\)\s*,\s*github\.event_name\s*\)$")
 
 
 def _strip_expr(expr: str) -> str:
@@ -51,7 +53,7 @@ def _strip_expr(expr: str) -> str:
 
 # The characters that matter to the structure of an expression; everything between them is
 # skipped by the regex engine, so a split is one linear scan even on a megabyte guard.
-_TOKEN_RE = re.compile(r"'|\(|\)|\|\||&&")
+_TOKEN_RE = lazy_re(r"'|\(|\)|\|\||&&")
 
 
 def _split_top(text: str, op: str) -> list[str]:
@@ -141,9 +143,9 @@ _CHOSEN = _Undecided()  # set by whoever starts the run: every comparison can co
 _RELEASED = _Undecided()  # a release tool's "released": true only where a release can be cut
 _Operand = Value | _Undecided
 _OPERAND = r"'(?:[^']|'')*'|[\w.\-]+"
-_COMPARISON = re.compile(rf"^({_OPERAND})\s*(==|!=)\s*({_OPERAND})$")
-_OPERAND_RE = re.compile(rf"^(?:{_OPERAND})$")
-_NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
+_COMPARISON = lazy_re(rf"^({_OPERAND})\s*(==|!=)\s*({_OPERAND})$")
+_OPERAND_RE = lazy_re(rf"^(?:{_OPERAND})$")
+_NUMBER = lazy_re(r"^-?\d+(?:\.\d+)?$")
 _MAX_ATOM = 400
 
 
@@ -245,7 +247,7 @@ def _releasing(where: Situation) -> bool:
     return where.ref == "tag" or where.event in ("workflow_dispatch", "release")
 
 
-_FROM_JSON = re.compile(rf"^fromjson\(\s*({_OPERAND})\s*\)$")
+_FROM_JSON = lazy_re(rf"^fromjson\(\s*({_OPERAND})\s*\)$")
 
 
 def _value_atom(text: str, where: Situation) -> bool | None:

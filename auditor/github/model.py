@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from auditor.output.lazyre import lazy_re
 from auditor.reading.source import Anchor, SourceFile
 from auditor.reading.yamlsource import Mapping, Node, Scalar, Sequence, text_of
 
-SHA_RE = re.compile(r"^[0-9a-f]{40}$")
-EXPR_RE = re.compile(r"\$\{\{.*?\}\}", re.S)
-_VERSION_COMMENT_RE = re.compile(r"(?<![\w.])(v?\d+(?:\.\d+)*(?:-[\w.]+)?)(?![\w])", re.I)
+SHA_RE = lazy_re(r"^[0-9a-f]{40}$")
+EXPR_RE = lazy_re(r"\$\{\{.*?\}\}", re.S)
+_VERSION_COMMENT_RE = lazy_re(r"(?<![\w.])(v?\d+(?:\.\d+)*(?:-[\w.]+)?)(?![\w])", re.I)
 
 
 def is_expression(value: str) -> bool:
@@ -412,7 +413,7 @@ def _steps(source: SourceFile, node: Node | None, anchor: Anchor,
     return tuple(steps)
 
 
-_MATRIX_REF_RE = re.compile(r"^\$\{\{\s*matrix\.([\w-]+)\s*\}\}$")
+_MATRIX_REF_RE = lazy_re(r"^\$\{\{\s*matrix\.([\w-]+)\s*\}\}$")
 
 
 def _matrix_values(matrix: Node | None, name: str) -> list[str]:

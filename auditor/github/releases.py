@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import re
 import tomllib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-_VERSION_RE = re.compile(r"^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?$")
+from auditor.output.lazyre import lazy_re
+
+_VERSION_RE = lazy_re(r"^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?$")
 
 
 @dataclass(frozen=True, slots=True)

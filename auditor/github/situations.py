@@ -14,13 +14,14 @@ from collections.abc import Iterable
 
 from auditor.github.guards import RELEASE_TOOL, Situation, Value, decide
 from auditor.github.model import Job, Trigger, Workflow
+from auditor.output.lazyre import lazy_re
 from auditor.reading.yamlsource import Mapping, Scalar
 
 # The events of the triggering workflow assumed when ``workflows:`` names one that is not in
 # the scanned tree: a push upstream, or a pull request (possibly from a fork).
 DEFAULT_RUN_EVENTS = ("push", "pull_request")
-_PASS_THROUGH = re.compile(r"^\$\{\{\s*inputs\.([\w-]+)\s*\}\}$", re.I)
-_NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
+_PASS_THROUGH = lazy_re(r"^\$\{\{\s*inputs\.([\w-]+)\s*\}\}$", re.I)
+_NUMBER = lazy_re(r"^-?\d+(?:\.\d+)?$")
 
 
 def _declared_inputs(callee: Workflow) -> dict[str, Mapping]:
@@ -90,9 +91,9 @@ RELEASE_TOOLS = frozenset({
     "python-semantic-release/python-semantic-release", "changesets/action",
     "cycjimmy/semantic-release-action",
 })
-_STEP_OUTPUT = re.compile(r"^\$\{\{\s*steps\.([\w-]+)\.outputs\.[\w-]+\s*\}\}$", re.I)
-_WHOLE_EXPRESSION = re.compile(r"^\$\{\{(.*)\}\}$", re.S)
-_OTHER_CONTEXTS = re.compile(r"\b(?:needs|steps|env|vars|matrix|secrets|jobs|runner|strategy)\.",
+_STEP_OUTPUT = lazy_re(r"^\$\{\{\s*steps\.([\w-]+)\.outputs\.[\w-]+\s*\}\}$", re.I)
+_WHOLE_EXPRESSION = lazy_re(r"^\$\{\{(.*)\}\}$", re.S)
+_OTHER_CONTEXTS = lazy_re(r"\b(?:needs|steps|env|vars|matrix|secrets|jobs|runner|strategy)\.",
                              re.I)
 
 

@@ -21,12 +21,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from auditor.output.lazyre import lazy_re
+
 TRUE, FALSE, UNKNOWN = "true", "false", "unknown"
 
 # Variables whose value is known when the pipeline is not for a tag: undefined.
 _UNDEFINED_WITHOUT_TAG = frozenset({"CI_COMMIT_TAG", "CI_COMMIT_TAG_MESSAGE"})
 
-_TOKEN_RE = re.compile(r"""
+_TOKEN_RE = lazy_re(r"""
     \s*(?:
       (?P<var>\$\{?[A-Za-z_][A-Za-z0-9_]*\}?)
     | (?P<str>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')

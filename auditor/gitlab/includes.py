@@ -24,11 +24,12 @@ from auditor.gitlab.model import (
     PipelineProblem,
 )
 from auditor.gitlab.state import BuildState
+from auditor.output.lazyre import lazy_re
 from auditor.reading import yamlsource
 from auditor.reading.source import Anchor
 from auditor.reading.yamlsource import Mapping, Node, Scalar, Sequence, text_of
 
-_INPUT_RE = re.compile(r"\$\[\[\s*inputs\.([A-Za-z0-9_-]+)\s*(?:\|[^\]]*)?\]\]")
+_INPUT_RE = lazy_re(r"\$\[\[\s*inputs\.([A-Za-z0-9_-]+)\s*(?:\|[^\]]*)?\]\]")
 _GLOB_CHARS = frozenset("*?[{")
 
 

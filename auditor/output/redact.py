@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 from functools import cache
 
+from auditor.output.lazyre import lazy_re
+
 _PYPI_PATTERNS = (
     r"pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}",  # a pypi.org macaroon
     r"pypi-AgENdGVzdC5weXBpLm9yZw[A-Za-z0-9_-]{50,}",  # a test.pypi.org macaroon
@@ -29,7 +31,7 @@ _OTHER_TOKENS = (
     r"npm_[A-Za-z0-9]{30,}",
     r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b",
 )
-_TOKEN_PREFIX = re.compile(r"github_pat_|gh[pousr]_|glpat-|npm_|AKIA|ASIA|pypi-")
+_TOKEN_PREFIX = lazy_re(r"github_pat_|gh[pousr]_|glpat-|npm_|AKIA|ASIA|pypi-")
 _KEEP = 4  # characters kept after a token's type prefix
 _BODY_LIMIT = 64 * 1024  # a PEM body without an END line is masked up to this far
 

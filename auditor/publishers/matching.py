@@ -16,6 +16,7 @@ from urllib.parse import quote, urlencode
 from weakref import WeakKeyDictionary
 
 from auditor.facts.context import Context
+from auditor.output.lazyre import lazy_re
 from auditor.publishers.expected import Expected
 from auditor.reading.declarations import (
     INDEX_HOSTS,
@@ -150,12 +151,12 @@ def _gitlab_expected(ctx: Context, ident: Identity, project: str | None,
 
 # ----------------------------------------------------------------- validation of declarations
 
-_GITHUB_OWNER_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9-]*$")
-_GITHUB_REPO_RE = re.compile(r"^[a-zA-Z0-9-_.]+$")
-_GITLAB_NAMESPACE_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9-_./+]*[a-zA-Z0-9]$")
-_GITLAB_PROJECT_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*[a-zA-Z0-9]$")
-_GITLAB_ENV_RE = re.compile(r"^[a-zA-Z0-9\-_/${} ]+$")
-_PROJECT_RE = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.I)
+_GITHUB_OWNER_RE = lazy_re(r"^[a-zA-Z0-9][a-zA-Z0-9-]*$")
+_GITHUB_REPO_RE = lazy_re(r"^[a-zA-Z0-9-_.]+$")
+_GITLAB_NAMESPACE_RE = lazy_re(r"^[a-zA-Z0-9][a-zA-Z0-9-_./+]*[a-zA-Z0-9]$")
+_GITLAB_PROJECT_RE = lazy_re(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*[a-zA-Z0-9]$")
+_GITLAB_ENV_RE = lazy_re(r"^[a-zA-Z0-9\-_/${} ]+$")
+_PROJECT_RE = lazy_re(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.I)
 _GITHUB_ENV_FORBIDDEN = set("'\"`,;\\")
 _REQUIRED = {"github": ("owner", "repository", "workflow"),
              "gitlab": ("owner", "repository", "workflow"),

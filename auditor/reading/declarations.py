@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from auditor.output.lazyre import lazy_re
 from auditor.reading.source import Anchor, split_lines
 
 PROVIDERS = ("github", "gitlab", "google", "activestate")
@@ -19,7 +20,7 @@ INDEXES = ("pypi", "testpypi")
 INDEX_HOSTS = {"pypi": "pypi.org", "testpypi": "test.pypi.org"}
 INDEX_NAMES = {"pypi": "PyPI", "testpypi": "TestPyPI"}
 
-_NORMALIZE_RE = re.compile(r"[-_.]+")
+_NORMALIZE_RE = lazy_re(r"[-_.]+")
 
 
 def normalize_project(name: str) -> str:
@@ -114,7 +115,7 @@ def _stripped(value: str | None) -> str | None:
 
 # ----------------------------------------------------------------- declarations from TOML
 
-_KEY_RE = re.compile(r"""^\s*(?:"([^"]*)"|'([^']*)'|([A-Za-z0-9_-]+))\s*=\s*""")
+_KEY_RE = lazy_re(r"""^\s*(?:"([^"]*)"|'([^']*)'|([A-Za-z0-9_-]+))\s*=\s*""")
 
 
 def _value_end(line: str, start: int) -> int:

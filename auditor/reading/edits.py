@@ -18,6 +18,7 @@ import itertools
 import re
 from dataclasses import dataclass
 
+from auditor.output.lazyre import lazy_re
 from auditor.reading.source import Anchor, SourceFile
 from auditor.reading.yamlsource import Mapping, Mark, Node, Scalar, Sequence
 
@@ -100,13 +101,13 @@ class Refused(Exception):
     why, in words for the user."""
 
 
-_VERSION_COMMENT_RE = re.compile(r"^#\s*(?:tag[:=]\s*|version[:=]\s*)?v?\d+(?:\.\d+)*\S*\s*$",
+_VERSION_COMMENT_RE = lazy_re(r"^#\s*(?:tag[:=]\s*|version[:=]\s*)?v?\d+(?:\.\d+)*\S*\s*$",
                                  re.I)
-_PLAIN_SAFE_RE = re.compile(r"^[A-Za-z0-9_./@+-][A-Za-z0-9_./@+:# -]*$")
+_PLAIN_SAFE_RE = lazy_re(r"^[A-Za-z0-9_./@+-][A-Za-z0-9_./@+:# -]*$")
 
 
-_PAIR_RE = re.compile(r"^[^\s{\[\"'#][^:]*:(?:\s|$)")
-_BREAK_RE = re.compile(r"\r\n|\r|\n")
+_PAIR_RE = lazy_re(r"^[^\s{\[\"'#][^:]*:(?:\s|$)")
+_BREAK_RE = lazy_re(r"\r\n|\r|\n")
 
 
 def line_starts(text: str) -> list[int]:

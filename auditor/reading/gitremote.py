@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from auditor.output.lazyre import lazy_re
 from auditor.reading.source import read_regular
 
 # Outside the scanned tree (a worktree's ``gitdir:`` points elsewhere), so no containment
@@ -13,9 +14,9 @@ from auditor.reading.source import read_regular
 _MAX_GITDIR_BYTES = 4096
 _MAX_CONFIG_BYTES = 16 * 1024 * 1024
 
-_SECTION_RE = re.compile(r'^\s*\[\s*remote\s+"([^"]+)"\s*\]\s*$')
-_URL_RE = re.compile(r"^\s*url\s*=\s*(\S+)\s*$")
-_REMOTE_RE = re.compile(
+_SECTION_RE = lazy_re(r'^\s*\[\s*remote\s+"([^"]+)"\s*\]\s*$')
+_URL_RE = lazy_re(r"^\s*url\s*=\s*(\S+)\s*$")
+_REMOTE_RE = lazy_re(
     r"^(?:[a-z+]+://(?:[^@/]+@)?(?P<host>[^/:]+)(?::\d+)?/|(?:[^@/]+@)?(?P<scp>[^/:]+):)"
     r"(?P<path>.+?)(?:\.git)?/?$")
 

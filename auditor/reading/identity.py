@@ -12,12 +12,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from auditor.output.lazyre import lazy_re
 from auditor.reading.gitremote import Remote, remotes
 from auditor.reading.source import Anchor, read_regular, split_lines
 from auditor.reading.tomlsource import TomlProblem, parse_toml
 
 _MAX_BYTES = 2 * 1024 * 1024
-_SETUP_PY_NAME_RE = re.compile(r"""\bname\s*=\s*(['"])([A-Za-z0-9][A-Za-z0-9._-]*)\1""")
+_SETUP_PY_NAME_RE = lazy_re(r"""\bname\s*=\s*(['"])([A-Za-z0-9][A-Za-z0-9._-]*)\1""")
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,15 +9,15 @@ Every computed position is checked against the file text before it is trusted.
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
 from functools import lru_cache
 
+from auditor.output.lazyre import lazy_re
 from auditor.reading.source import SourceFile
 from auditor.reading.yamlsource import Scalar
 
 Span = tuple[int, int, int, int]
-_NEWLINE_RE = re.compile("\n")
+_NEWLINE_RE = lazy_re("\n")
 
 
 def _verify(source: SourceFile, line: int, col: int, text: str) -> bool:

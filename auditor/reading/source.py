@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,12 +11,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from auditor.output.lazyre import lazy_re
 from auditor.reading.yamlsource import Node
 
 Route = tuple[str | int, ...]
 
 
-_LINE_BREAK_RE = re.compile(r"\r\n|\r|\n")
+_LINE_BREAK_RE = lazy_re(r"\r\n|\r|\n")
 
 
 def split_lines(text: str) -> tuple[str, ...]:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_IGNORE_RE = re.compile(r"#\s*pubaudit:\s*ignore\[([^\]]*)\]", re.I)
+from auditor.output.lazyre import lazy_re
+
+_IGNORE_RE = lazy_re(r"#\s*pubaudit:\s*ignore\[([^\]]*)\]", re.I)
 EVERY_RULE = "all"
 
 

@@ -15,23 +15,25 @@ import tomllib
 from dataclasses import dataclass
 from typing import Any
 
+from auditor.output.lazyre import lazy_re
+
 MAX_BYTES = 2 * 1024 * 1024  # a real pyproject.toml is a few KB
 MAX_DEPTH = 100  # arrays and inline tables; real files nest two or three levels
 
 # What can open or close a level, and what hides brackets from the count: strings (the
 # multi-line ones first) and comments. An unclosed multi-line string ends at the end of the
 # text, so every pattern is matched once per position it starts at and the scan is linear.
-_TOKEN_RE = re.compile(
+_TOKEN_RE = lazy_re(
     r'"""(?:[^"\\]|\\.|"(?!""))*+(?:"""|\Z)'
     r"|'''(?:[^']|'(?!''))*+(?:'''|\Z)"
     r'|"(?:[^"\\\n]|\\.)*+"?'
     r"|'[^'\n]*+'?"
     r"|#[^\n]*+"
     r"|[\[\]{}]", re.S)
-_POSITION_RE = re.compile(r"line (\d+), column (\d+)")
+_POSITION_RE = lazy_re(r"line (\d+), column (\d+)")
 # Where a number too long to convert starts (only looked for once conversion failed); the
 # lookbehind starts a match only at the start of a run, so each run is scanned once.
-_LONG_NUMBER_RE = re.compile(r"(?<![0-9_])[0-9_]{4000,}")
+_LONG_NUMBER_RE = lazy_re(r"(?<![0-9_])[0-9_]{4000,}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,11 +16,12 @@ does not stop the file from loading.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
+
+from auditor.output.lazyre import lazy_re
 
 try:  # the wheels bundle libyaml; keep a pure-Python fallback for exotic installs
     _Loader: type = yaml.CSafeLoader
@@ -295,7 +296,7 @@ class _Builder:
 # else does and a NEL inside a string does not end the key) and swapped back in scalars.
 _YAML11_BREAKS = "\x85\u2028\u2029"
 _STAND_INS = "\ue085\ue028\ue029"
-_LINE_BREAK_RE = re.compile(r"\r\n|\r|\n")
+_LINE_BREAK_RE = lazy_re(r"\r\n|\r|\n")
 
 
 def _yaml12_breaks(text: str) -> tuple[str, dict[int, int] | None]:

@@ -13,11 +13,12 @@ from __future__ import annotations
 import re
 
 from auditor.github.model import Job, Step
+from auditor.output.lazyre import lazy_re
 
 # Actions whose documented job is to mint a PyPI API token from the OIDC exchange.
 MINTING_ACTIONS = frozenset({"tschm/token-mint-action"})
 
-_OUTPUT_RE = re.compile(r"\$\{\{\s*steps\.([A-Za-z0-9_-]+)\.outputs\.[A-Za-z0-9_.-]+\s*\}\}")
+_OUTPUT_RE = lazy_re(r"\$\{\{\s*steps\.([A-Za-z0-9_-]+)\.outputs\.[A-Za-z0-9_.-]+\s*\}\}")
 _EXCHANGE_RUN_RES = (
     re.compile(r"/_/oidc/(?:github/)?mint-token"),  # PyPI's exchange endpoint
     re.compile(r"ACTIONS_ID_TOKEN_REQUEST_URL\S*audience=(?:test)?pypi\b", re.I),

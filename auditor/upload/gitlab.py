@@ -29,6 +29,7 @@ import re
 from dataclasses import dataclass
 
 from auditor.gitlab.model import GitlabEnvironment, GitlabJob, IdToken, Pipeline, ScriptLine
+from auditor.output.lazyre import lazy_re
 from auditor.reading.positions import scalar_span
 from auditor.reading.source import Anchor
 from auditor.upload.publish import (
@@ -44,11 +45,11 @@ from auditor.upload.shell import Command, split_commands, strip_prefixes
 
 # Tools that exchange a GitLab ID token for a PyPI token by themselves.
 SELF_EXCHANGING = frozenset({"twine", "uv"})
-_GITLAB_REGISTRY_RE = re.compile(r"(CI_API_V4_URL|/api/v4/)\S*/packages/pypi", re.I)
+_GITLAB_REGISTRY_RE = lazy_re(r"(CI_API_V4_URL|/api/v4/)\S*/packages/pypi", re.I)
 _MINT_MARKER = "/_/oidc/"
-_ASSIGNED_RE = re.compile(r"(?:^|[\s;&|(])(?:export\s+|local\s+|declare\s+(?:-\w+\s+)*)?"
+_ASSIGNED_RE = lazy_re(r"(?:^|[\s;&|(])(?:export\s+|local\s+|declare\s+(?:-\w+\s+)*)?"
                           r"([A-Za-z_][A-Za-z0-9_]*)=", re.M)
-_VARIABLE_REF_RE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
+_VARIABLE_REF_RE = lazy_re(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
 
 
 def id_token_variable(audience: str) -> str:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from auditor.github.model import Job, Step, Workflow
+from auditor.output.lazyre import lazy_re
 from auditor.reading.positions import scalar_span
 from auditor.reading.source import Anchor
 from auditor.reading.yamlsource import Mapping, Scalar
@@ -204,9 +205,9 @@ def _job_mints_registry_token(publish: PublishStep) -> bool:
 
 # Words that may start a command running a repository file (``tox``, ``make``, ``./x``...):
 # a step without any is not read for wrappers.
-WRAPPER_HINT_RE = re.compile(r"\b(?:tox|nox|g?make|just|bash|sh)\s|\./\w|\.sh\b|\w\.py\b"
+WRAPPER_HINT_RE = lazy_re(r"\b(?:tox|nox|g?make|just|bash|sh)\s|\./\w|\.sh\b|\w\.py\b"
                               r"|\brun\s+\S*(?:release|publish|upload|deploy)")
-_PY_RE = re.compile(r"^(?:.*/)?(?:python(?:\d+(?:\.\d+)?)?|py|pypy3?)(?:\.exe)?$")
+_PY_RE = lazy_re(r"^(?:.*/)?(?:python(?:\d+(?:\.\d+)?)?|py|pypy3?)(?:\.exe)?$")
 _VALUE_OPTIONS = frozenset({"--with", "--from", "--group", "--extra", "--python", "-p",
                             "--project", "--directory", "--package", "--index", "--spec",
                             "--only-group", "--env-file", "-e", "--environment", "-w"})
@@ -219,7 +220,7 @@ def _skip_options(argv: list[str], i: int) -> int:
     return i
 
 
-_BRACED_PREFIX_RE = re.compile(r"^(?:\$\{\w+\})+(?=\w)")
+_BRACED_PREFIX_RE = lazy_re(r"^(?:\$\{\w+\})+(?=\w)")
 
 
 def _tool_name(word: str) -> str:

@@ -9,10 +9,11 @@ expressions are kept whole inside a word.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-_HEREDOC_RE = re.compile(r"<<-?\s*(['\"]?)([A-Za-z_][\w.-]*)\1")
+from auditor.output.lazyre import lazy_re
+
+_HEREDOC_RE = lazy_re(r"<<-?\s*(['\"]?)([A-Za-z_][\w.-]*)\1")
 _KEYWORDS = frozenset({"then", "do", "else", "elif", "if", "while", "until", "{", "}", "(",
                        ")", "!", "time", "fi", "done", "esac"})
 _OPERATORS = ("&&", "||", ";;", ";", "|", "&", "(", ")", "`")
@@ -153,7 +154,7 @@ def split_commands(script: str) -> list[Command]:
     return commands
 
 
-_ASSIGNMENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+_ASSIGNMENT_RE = lazy_re(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _WRAPPERS = frozenset({"sudo", "env", "exec", "command", "nohup", "nice", "xargs", "timeout"})
 
 

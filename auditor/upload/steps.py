@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from auditor.github.model import Job, Step, Workflow
+from auditor.output.lazyre import lazy_re
 from auditor.reading.yamlsource import Scalar
 from auditor.upload.indexes import index_of_url
 from auditor.upload.publish import (
@@ -209,9 +209,9 @@ def _action_publishes(workflow: Workflow, job: Job, step: Step) -> Iterator[Publ
 # An action pubaudit has no entry for is taken for a PyPI upload only when both its name and
 # its inputs say so: `*pypi*` with publish/upload/release/deploy in the name (not docs), and
 # a secret handed to an input named like a PyPI token.
-_UNKNOWN_ACTION_NAME = re.compile(r"pypi.*(publish|upload|release|deploy)|"
+_UNKNOWN_ACTION_NAME = lazy_re(r"pypi.*(publish|upload|release|deploy)|"
                                   r"(publish|upload|release|deploy).*pypi")
-_PYPI_TOKEN_INPUT = re.compile(r"^(pypi|twine)[-_]?(api[-_]?)?(token|password)$")
+_PYPI_TOKEN_INPUT = lazy_re(r"^(pypi|twine)[-_]?(api[-_]?)?(token|password)$")
 
 
 def _unknown_publish_action(step: Step) -> tuple[str, ...]:

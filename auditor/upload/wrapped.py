@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from auditor.github.model import Job, Step, Workflow
+from auditor.output.lazyre import lazy_re
 from auditor.reading.source import Anchor
 from auditor.reading.yamlsource import Mapping, Scalar
 from auditor.upload.publish import (
@@ -43,8 +44,8 @@ MAX_DEPTH = 3  # wrapper -> wrapper -> wrapper: deeper nesting is not followed
 _PYPI_CREDENTIAL_ENV = ("TWINE_PASSWORD", "UV_PUBLISH_TOKEN", "UV_PUBLISH_PASSWORD",
                         "HATCH_INDEX_AUTH", "PDM_PUBLISH_PASSWORD", "FLIT_PASSWORD",
                         "MATURIN_PYPI_TOKEN", "MATURIN_PASSWORD")
-_PYPI_SECRET_RE = re.compile(r"secrets\.(?:PYPI\w*|\w*PYPI\w*TOKEN\w*)\b", re.I)
-_RELEASE_HINT_RE = re.compile(r"publish|upload|release|deploy|pypi", re.I)
+_PYPI_SECRET_RE = lazy_re(r"secrets\.(?:PYPI\w*|\w*PYPI\w*TOKEN\w*)\b", re.I)
+_RELEASE_HINT_RE = lazy_re(r"publish|upload|release|deploy|pypi", re.I)
 # Commands that cannot upload anything: a step made only of these has no hidden upload.
 _INERT = frozenset({"echo", "printf", "cd", "export", "test", "[", "true", "false", "ls",
                     "cat", "mkdir", "rm", "cp", "mv", "pip", "pip3", "git", "set", "exit",

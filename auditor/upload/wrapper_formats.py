@@ -19,6 +19,7 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
+from auditor.output.lazyre import lazy_re
 from auditor.reading.source import SourceFile
 from auditor.reading.tomlsource import TomlProblem, parse_toml
 
@@ -66,8 +67,8 @@ def _located(source: SourceFile, text: str, start_line: int = 0) -> Script:
 
 # ------------------------------------------------------------------------ tox
 
-_SECTION_RE = re.compile(r"^\[([^\]]+)\]\s*$")
-_KEY_RE = re.compile(r"^([A-Za-z_][\w-]*)\s*[=:]\s?(.*)$")
+_SECTION_RE = lazy_re(r"^\[([^\]]+)\]\s*$")
+_KEY_RE = lazy_re(r"^([A-Za-z_][\w-]*)\s*[=:]\s?(.*)$")
 
 
 def _ini_value(source: SourceFile, lines: range, section: str, key: str
@@ -267,10 +268,10 @@ def nox_session(source: SourceFile, session: str) -> list[Script] | None:
 
 # ------------------------------------------------------------------------ make and just
 
-_MAKE_VAR_RE = re.compile(r"^(?:export\s+|override\s+)?([A-Za-z_][\w.-]*)\s*"
+_MAKE_VAR_RE = lazy_re(r"^(?:export\s+|override\s+)?([A-Za-z_][\w.-]*)\s*"
                           r"(?:::=|:=|\?=|\+=|!=|=)\s*(.*)$")
-_MAKE_RULE_RE = re.compile(r"^([^\s:=#][^:=#]*?)\s*::?(?!=)\s*([^=;#]*)(?:;\s*(.*))?$")
-_MAKE_REF_RE = re.compile(r"\$[({]([A-Za-z_][\w.-]*)[)}]")
+_MAKE_RULE_RE = lazy_re(r"^([^\s:=#][^:=#]*?)\s*::?(?!=)\s*([^=;#]*)(?:;\s*(.*))?$")
+_MAKE_REF_RE = lazy_re(r"\$[({]([A-Za-z_][\w.-]*)[)}]")
 
 
 def _expand(text: str, variables: dict[str, str]) -> str:
@@ -345,7 +346,7 @@ def _dependency_order(start: str, graph: dict[str, tuple[list[str], list[tuple[i
     return order
 
 
-_JUST_RECIPE_RE = re.compile(r"^@?([A-Za-z_][\w-]*)(?:\s+[^:]*)?:(?!=)\s*(.*)$")
+_JUST_RECIPE_RE = lazy_re(r"^@?([A-Za-z_][\w-]*)(?:\s+[^:]*)?:(?!=)\s*(.*)$")
 
 
 def just_recipe(source: SourceFile, recipe: str) -> list[Script] | None:
