@@ -11,12 +11,12 @@ from auditor.checks.findings import Problem
 from auditor.checks.fixes import checkout_credentials, remove_input, rename_input
 from auditor.facts.context import Context, PublishJob
 from auditor.facts.distflow import packages_dir, replay
-from auditor.github.model import Job, Step, Workflow
+from auditor.github.model import Job, Step, Workflow, matrix_values
 from auditor.output.lazyre import lazy_re
 from auditor.reading.positions import scalar_span
 from auditor.reading.source import Anchor
-from auditor.reading.yamlsource import Mapping, Scalar, Sequence, is_false, is_true
-from auditor.upload.indexes import upload_url_problem
+from auditor.reading.yamlsource import Mapping, Node, Scalar, Sequence, is_false, is_true
+from auditor.upload.indexes import index_of_url, upload_url_problem
 from auditor.upload.publish import PYPA_INPUTS, PYPA_SNAKE_INPUTS, PublishStep, resolve_tool
 from auditor.upload.scope import index_scope
 from auditor.upload.shell import split_commands, strip_prefixes
@@ -159,6 +159,8 @@ def matrix_publish(ctx: Context) -> Iterator[Problem]:
                 continue
         elif not (isinstance(matrix, Scalar) and "${{" in matrix.value):
             continue
+        if _one_leg_per_index(pj, matrix):
+            continue
         strategy = pj.job.node.key("strategy")
         yield Problem(
             pj.job.anchor.child("strategy", node=strategy),
@@ -168,6 +170,38 @@ def matrix_publish(ctx: Context) -> Iterator[Problem]:
             "artifacts, and publish once from a separate job that `needs` the matrix job and "
             "downloads them with `merge-multiple: true`.",
             (("the upload", pj.steps[0].anchor),))
+
+
+_MATRIX_URL_RE = re.compile(r"^\$\{\{\s*matrix\.([\w-]+)\s*\}\}$")
+
+
+def _one_leg_per_index(pj: PublishJob, matrix: Node) -> bool:
+    """Every leg uploads to its own index: the URL is one matrix column, the only thing the
+    legs differ by, and its literal values name different indexes (TestPyPI in one leg,
+    PyPI in the other). No leg then repeats another's upload."""
+    if not isinstance(matrix, Mapping):
+        return False
+    columns: set[str] = set()
+    for step in pj.steps:
+        found = _MATRIX_URL_RE.match(step.url or "")
+        if found is None:
+            return False
+        columns.add(found.group(1))
+    if len(columns) != 1:
+        return False
+    column = columns.pop()
+    dims = [k.value for k, _ in matrix.pairs if k.value not in ("include", "exclude")]
+    include = matrix.get("include")
+    if dims == [column] and include is None:
+        legs = matrix_values(matrix, column)
+    elif not dims and isinstance(include, Sequence):
+        legs = matrix_values(matrix, column)
+        if len(legs) != len(include.items):
+            return False
+    else:
+        return False
+    indexes = [index_of_url(value) for value in legs]
+    return "unknown" not in indexes and len(set(indexes)) == len(indexes)
 
 
 def _python(pj: PublishJob) -> bool:

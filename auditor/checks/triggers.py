@@ -15,6 +15,7 @@ from auditor.reading.yamlsource import is_true
 from auditor.upload.publish import PublishStep
 from auditor.upload.scope import index_scope
 from auditor.upload.shell import split_commands, strip_prefixes
+from auditor.upload.values import possible_values
 
 DANGEROUS = {
     "pull_request_target": "runs with the base repository's privileges on code a fork can "
@@ -66,6 +67,9 @@ def dynamic_environment(ctx: Context) -> Iterator[Problem]:
         env = pj.job.environment
         if env is None or not env.is_expression:
             continue
+        if env.name and pj.job.steps and possible_values(env.name, pj.workflow, pj.job,
+                                                         pj.job.steps[0]):
+            continue  # `${{ matrix.env }}` over literal legs, `${{ env.X }}` set to one
         anchor = env.anchor.child("name", node=env.name_node) if env.name_node else env.anchor
         yield Problem(
             anchor,

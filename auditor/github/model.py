@@ -416,7 +416,7 @@ def _steps(source: SourceFile, node: Node | None, anchor: Anchor,
 _MATRIX_REF_RE = lazy_re(r"^\$\{\{\s*matrix\.([\w-]+)\s*\}\}$")
 
 
-def _matrix_values(matrix: Node | None, name: str) -> list[str]:
+def matrix_values(matrix: Node | None, name: str) -> list[str]:
     """Literal values the matrix gives ``name``, including ``include`` entries."""
     if not isinstance(matrix, Mapping):
         return []
@@ -453,7 +453,7 @@ def _runs_on(node: Node | None, matrix: Node | None) -> tuple[str, ...]:
             continue
         match = _MATRIX_REF_RE.match(value.strip())
         if match:
-            labels.extend(_matrix_values(matrix, match.group(1)))
+            labels.extend(matrix_values(matrix, match.group(1)))
         else:
             labels.append(value.strip())
     return tuple(labels)
