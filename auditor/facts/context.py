@@ -120,6 +120,7 @@ class Context:
         self._reach_memo: dict[tuple[str, str, str | None, bool], list[Reach]] = {}
         self._entry_memo: dict[tuple[str, bool], list[Reach]] = {}
         self._calling: set[str] = set()
+        self._package_names: dict[str, str | None] = {}
         self.config = repo.config
         uv_indexes = repo.project.uv_indexes if repo.project else {}
         from auditor.repository.discovery import repository_file_reader
@@ -224,6 +225,57 @@ class Context:
         from auditor.reading.identity import identity  # only the publisher rules need it
 
         return identity(self.repo.root)
+
+    def _builds_all_packages(self, step: PublishStep) -> bool:
+        """A step of the workflow runs `uv build --all-packages` (or `--all`): the root's
+        `dist/` then holds every workspace member's distributions."""
+        for job in step.workflow.jobs:
+            for other in job.steps:
+                script = other.run.value if other.run is not None else ""
+                if "uv build" in script and ("--all-packages" in script or
+                                             " --all" in script):
+                    return True
+        return False
+
+    def _workspace_members(self) -> list[str]:
+        """The directories of the uv workspace's members, from the root's
+        `[tool.uv.workspace] members` globs, that hold a `pyproject.toml`."""
+        project = self.repo.project
+        if project is None or not project.workspace:
+            return []
+        found: list[str] = []
+        root = self.repo.root
+        for pattern in project.workspace:
+            if pattern.startswith(("/", "..")) or ".." in pattern.split("/"):
+                continue
+            for path in sorted(root.glob(pattern))[:100]:
+                if (path / "pyproject.toml").is_file():
+                    found.append(path.relative_to(root).as_posix())
+        return found
+
+    def projects_of(self, step: PublishStep) -> tuple[str | None, ...]:
+        """The project names ``step`` uploads: each package directory's own (a monorepo's
+        ``packages/cli/pyproject.toml``; every workspace member when the workflow builds
+        them all into the root's `dist/`), else the repository's."""
+        from auditor.facts.packages import package_dirs
+        from auditor.reading.identity import project_name
+
+        own = self.identity.project.name if self.identity.project else None
+        names: list[str | None] = []
+        dirs = package_dirs(step)
+        if dirs in ((), ("",)) and self._builds_all_packages(step):
+            members = tuple(self._workspace_members())
+            dirs = (("",) if own or not members else ()) + members
+        for directory in dirs:
+            if not directory:
+                names.append(own)
+                continue
+            key = step.workflow.repository_prefix + directory
+            if key not in self._package_names:
+                found = project_name(self.repo.root / key)
+                self._package_names[key] = found.name if found else None
+            names.append(self._package_names[key] or own)
+        return tuple(dict.fromkeys(names)) or (own,)
 
     # ----------------------------------------------------------------- reusable workflows
 

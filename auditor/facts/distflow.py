@@ -124,7 +124,8 @@ class Workspace:
     rooted: tuple[str, str, tuple[str, ...]] | None = None  # (download dir, name, offsets)
 
 
-def _working_directory(job: Job, step: Step) -> str:
+def working_directory(job: Job, step: Step) -> str:
+    """The directory a `run:` step starts in, relative to the workspace (`.` for it)."""
     node = step.node.get("working-directory")
     if isinstance(node, Scalar):
         return _norm(node.value)
@@ -189,7 +190,7 @@ def _destination(argv: list[str]) -> tuple[list[str], str] | None:
 def _apply_run(space: Workspace, job: Job, step: Step) -> None:
     if step.run is None:
         return
-    cwd = _working_directory(job, step)
+    cwd = working_directory(job, step)
     for command in split_commands(step.run.value):
         argv, _ = strip_prefixes(command.argv)
         if not argv:

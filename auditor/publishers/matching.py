@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 from weakref import WeakKeyDictionary
 
-from auditor.facts.context import Context
+from auditor.facts.context import Context, PublishJob
 from auditor.output.lazyre import lazy_re
 from auditor.publishers.expected import Expected
 from auditor.reading.declarations import (
@@ -27,6 +27,7 @@ from auditor.reading.declarations import (
 )
 from auditor.reading.identity import Identity, ProjectName
 from auditor.reading.source import Anchor
+from auditor.upload.publish import PublishStep
 
 FIELDS = ("owner", "repository", "workflow", "environment", "project")
 
@@ -70,47 +71,59 @@ class Assignment:
 
 def expected_publishers(ctx: Context, ident: Identity, include_tokens: bool = False,
                         indexes: tuple[str, ...] = INDEXES) -> list[Expected]:
-    """One ``Expected`` per (GitHub publish job, index) that relies on trusted publishing;
+    """One ``Expected`` per (GitHub publish job, index, project: a monorepo's job may
+    upload several) that relies on trusted publishing;
     with ``include_tokens``, also for token uploads to PyPI/TestPyPI (what to register
     when migrating)."""
     project = ident.project.name if ident.project else None
     out: list[Expected] = []
     for pj in ctx.publish_jobs:
-        workflow, job = pj.workflow, pj.job
+        workflow = pj.workflow
         if workflow.is_composite:
             continue
         nested = workflow.repository_prefix != ""  # a tree of repositories: no remote known
-        remote = None if nested else ident.origin
-        if remote is not None and remote.host != "github.com":
-            remote = None  # a mirror elsewhere says nothing of the GitHub owner
-        env = job.environment
-        environment = env.name if env is not None and not env.is_expression else None
-        env_anchor = None
-        if env is not None:
-            env_anchor = env.anchor.child("name", node=env.name_node) \
-                if env.name_node is not None else env.anchor
         callers = tuple(sorted({caller.file_name for caller, _ in ctx.callers_of(workflow)}))
-        seen: set[str] = set()
+        seen: set[tuple[str, str | None]] = set()
         for step in pj.steps:
-            if step.index not in indexes or step.index in seen:
+            if step.index not in indexes:
                 continue
             if not include_tokens and not all(
                     s.trusted_publishing for s in pj.steps if s.index == step.index):
                 continue
-            seen.add(step.index)
             trusted = all(s.trusted_publishing for s in pj.steps if s.index == step.index)
-            out.append(Expected(
-                provider="github", index=step.index, project=None if nested else project,
-                owner=remote.owner if remote else None,
-                repository=remote.repository if remote else None,
-                host=remote.host if remote else None, workflow=workflow.file_name,
-                environment=environment, dynamic_environment=bool(env and env.is_expression),
-                path=workflow.path, job=job.job_id,
-                job_anchor=job.anchor,
-                environment_anchor=env_anchor, upload_anchor=step.anchor,
-                method=step.method, trusted=trusted, callers=callers))
+            for name in (None,) if nested else ctx.projects_of(step):
+                if (step.index, name) in seen:
+                    continue
+                seen.add((step.index, name))
+                out.append(_github_expected(ident, pj, step, name, trusted, callers))
     out.extend(_gitlab_expected(ctx, ident, project, include_tokens, indexes))
     return out
+
+
+def _github_expected(ident: Identity, pj: PublishJob, step: PublishStep,
+                     project: str | None, trusted: bool, callers: tuple[str, ...]
+                     ) -> Expected:
+    """The publisher one GitHub upload needs for ``project``."""
+    workflow, job = pj.workflow, pj.job
+    nested = workflow.repository_prefix != ""  # a tree of repositories: no remote known
+    remote = None if nested else ident.origin
+    if remote is not None and remote.host != "github.com":
+        remote = None  # a mirror elsewhere says nothing of the GitHub owner
+    env = job.environment
+    environment = env.name if env is not None and not env.is_expression else None
+    env_anchor = None
+    if env is not None:
+        env_anchor = env.anchor.child("name", node=env.name_node) \
+            if env.name_node is not None else env.anchor
+    return Expected(
+        provider="github", index=step.index, project=project,
+        owner=remote.owner if remote else None,
+        repository=remote.repository if remote else None,
+        host=remote.host if remote else None, workflow=workflow.file_name,
+        environment=environment, dynamic_environment=bool(env and env.is_expression),
+        path=workflow.path, job=job.job_id, job_anchor=job.anchor,
+        environment_anchor=env_anchor, upload_anchor=step.anchor,
+        method=step.method, trusted=trusted, callers=callers)
 
 
 def _gitlab_expected(ctx: Context, ident: Identity, project: str | None,

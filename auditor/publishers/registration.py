@@ -49,14 +49,13 @@ class Registration:
 
 
 def _key(exp: Expected) -> tuple[object, ...]:
-    return (exp.provider, exp.index, exp.owner, exp.repository, exp.workflow,
+    return (exp.provider, exp.index, exp.project, exp.owner, exp.repository, exp.workflow,
             (exp.environment or "").lower(), exp.dynamic_environment)
 
 
 def registrations(ctx: Context) -> list[Registration]:
     expected = expected_publishers(ctx, ctx.identity, include_tokens=True)
     result = audit(ctx, ctx.identity, ctx.config.publishers, expected)
-    project = ctx.identity.project.name if ctx.identity.project else None
     groups: dict[tuple[object, ...], list[Assignment]] = {}
     for assignment in result.assignments:
         groups.setdefault(_key(assignment.expected), []).append(assignment)
@@ -65,6 +64,7 @@ def registrations(ctx: Context) -> list[Registration]:
         first = assignments[0]
         decl = first.declaration
         bad = tuple(m for m in result.malformed if decl and m.number == decl.number)
+        project = first.expected.project  # the job's package in a monorepo
         out.append(Registration(first.expected, tuple(a.expected for a in assignments),
                                 decl.project(project) if decl else project, decl, first, bad))
     return out

@@ -59,6 +59,7 @@ class Project:
     name: str | None
     needs_metadata_2_4: bool  # an SPDX ``license`` string or ``license-files``
     uv_indexes: dict[str, str]  # index name -> publish-url (or url)
+    workspace: tuple[str, ...] = ()  # `[tool.uv.workspace] members` globs
 
 
 @dataclass(slots=True)
@@ -233,7 +234,10 @@ def _load_project(repo: Repository, path: Path) -> None:
                 url = entry.get("publish-url") or entry.get("url")
                 if isinstance(url, str):
                     indexes[entry["name"]] = url
-    repo.project = Project(source, name, needs_24, indexes)
+    workspace = uv.get("workspace") if isinstance(uv, dict) else None
+    members = workspace.get("members") if isinstance(workspace, dict) else None
+    globs = tuple(m for m in members if isinstance(m, str)) if isinstance(members, list) else ()
+    repo.project = Project(source, name, needs_24, indexes, globs)
 
 
 def _consider_text(repo: Repository, rel: str, path: Path) -> None:
