@@ -1,0 +1,224 @@
+"""Compose the history audit: the log, the working tree, and the checklist that follows.
+
+A credential the history names but the working tree does not is a leftover: its secret can
+be deleted and its token revoked now. One the working tree still names must be migrated
+first, or the next release breaks. A token committed in clear is public to everyone who can
+clone the repository, so it is revoked first, whether or not a later commit removed it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from auditor.history.diff import ParseStats, parse
+from auditor.history.gitlog import (
+    MAX_BYTES,
+    MAX_FILE_LINES,
+    MAX_LINE,
+    MAX_TREE_FILE,
+    GitRepository,
+    log_lines,
+    open_repository,
+    working_tree_files,
+)
+from auditor.history.ledger import CredentialHistory, Ledger, Usage
+from auditor.history.recognise import recognise
+from auditor.reading.gitremote import Remote, origin
+from auditor.reading.source import read_regular, split_lines
+
+INDEX_NAMES = {"pypi": "PyPI", "testpypi": "TestPyPI"}
+TOKEN_PAGES = {"pypi": "https://pypi.org/manage/account/token/",
+               "testpypi": "https://test.pypi.org/manage/account/token/"}
+
+
+@dataclass(frozen=True, slots=True)
+class AuditedCredential:
+    """A credential of the history, and where the working tree still names it."""
+
+    history: CredentialHistory
+    used_today: tuple[Usage, ...]
+
+    @property
+    def still_used(self) -> bool:
+        return bool(self.used_today)
+
+
+@dataclass(frozen=True, slots=True)
+class ChecklistStep:
+    """One thing to do, in the order the checklist gives."""
+
+    action: str  # "revoke-now" | "delete-secret" | "revoke-token" | "migrate"
+    text: str
+    credentials: tuple[str, ...]  # the names (or redacted descriptions) it is about
+    url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryAudit:
+    """What ``pubaudit history`` reports for one repository."""
+
+    root: Path  # the top of the working tree
+    origin: Remote | None
+    commits: int  # commits that changed a file under the pathspecs
+    credentials: tuple[AuditedCredential, ...]
+    checklist: tuple[ChecklistStep, ...]
+    notes: tuple[str, ...]  # bounds that were hit, files that could not be read
+
+    @property
+    def exit_code(self) -> int:
+        """1 when a credential is still used or a token was ever committed in clear."""
+        return 1 if any(c.still_used or c.history.credential.committed
+                        for c in self.credentials) else 0
+
+
+def _read_history(repository: GitRepository, ledger: Ledger) -> tuple[int, list[str]]:
+    stats = ParseStats()
+    notes: list[str] = []
+    with log_lines(repository) as stream:
+        for hunk in parse(stream.lines, stats):
+            found = recognise(hunk.path, hunk.header, hunk.lines)
+            if found.sightings or found.local_names:
+                ledger.add(hunk.commit, hunk.path, found)
+    if stream.truncated:
+        notes.append(f"the log was read up to its bound ({MAX_BYTES // (1024 * 1024)} MiB): "
+                     "older commits were not read")
+    if stream.long_lines:
+        notes.append(f"{stream.long_lines} lines longer than {MAX_LINE} characters were cut "
+                     "there")
+    if stats.files_cut:
+        notes.append(f"{stats.files_cut} file changes longer than {MAX_FILE_LINES} lines "
+                     "were read up to there")
+    return stats.commits, notes
+
+
+def _read_working_tree(repository: GitRepository, ledger: Ledger) -> list[str]:
+    notes = []
+    for name in working_tree_files(repository):
+        data = read_regular(repository.root / name, MAX_TREE_FILE, repository.root)
+        if isinstance(data, str):
+            if "cannot be read: No such file" not in data:  # deleted, not yet committed
+                notes.append(f"{name} {data}")
+            continue
+        if b"\0" in data[:8000]:
+            continue  # binary, as git would say
+        text = data.decode("utf-8", "replace")
+        lines = [" " + line for line in split_lines(text)]
+        ledger.add(None, name, recognise(name, "", lines, every_line=True))
+    return notes
+
+
+def audit_history(path: Path) -> HistoryAudit:
+    """Audit the history of the repository ``path`` is in; raises ``GitError``."""
+    repository = open_repository(path)
+    past, today = Ledger(), Ledger()
+    commits, notes = _read_history(repository, past)
+    notes += _read_working_tree(repository, today)
+    local = past.local_names | today.local_names
+    now = {c.credential: c for c in today.credentials(local)}
+    audited = [AuditedCredential(c, now.pop(c.credential).usages if c.credential in now
+                                 else ()) for c in past.credentials(local)]
+    audited += [AuditedCredential(c, c.usages) for c in now.values()]
+    remote = origin(repository.root)
+    return HistoryAudit(repository.root, remote, commits, tuple(audited),
+                        checklist(audited, remote), tuple(notes))
+
+
+def _short(history: CredentialHistory, which: str) -> str:
+    commit = history.first if which == "first" else history.last
+    return f"{commit.hash[:12]}, {commit.date[:10]}" if commit else "not committed"
+
+
+def _usages(usages: tuple[Usage, ...]) -> str:
+    return ", ".join(f"{u.path} (job {u.job})" if u.job else u.path for u in usages)
+
+
+def _indexes(history: CredentialHistory) -> list[str]:
+    return [index for index in ("pypi", "testpypi") if index in history.indexes] or ["pypi"]
+
+
+def _secret_place(history: CredentialHistory, remote: Remote | None) -> tuple[str, str | None]:
+    """Where to delete a secret or variable, in words and as a URL when the origin says."""
+    credential = history.credential
+    if credential.platform == "github":
+        page = "secrets" if credential.kind == "secret" else "variables"
+        url = (f"https://github.com/{remote.owner}/{remote.repository}/settings/{page}/actions"
+               if remote is not None and remote.host == "github.com" else None)
+        where = (f"Settings → Secrets and variables → Actions ({url})" if url else
+                 "the GitHub repository's Settings → Secrets and variables → Actions")
+        if credential.kind == "secret":
+            where += "; an environment secret is under Settings → Environments"
+        return where, url
+    if credential.platform == "gitlab":
+        url = (f"https://{remote.host}/{remote.owner}/{remote.repository}/-/settings/ci_cd"
+               if remote is not None and "gitlab" in remote.host else None)
+        where = "Settings → CI/CD → Variables" + (f" ({url})" if url else "") + \
+            "; a group variable is in the group's settings"
+        return where, url
+    return f"the settings of the CI service that ran {', '.join(history.files)}", None
+
+
+def _label(history: CredentialHistory) -> str:
+    credential = history.credential
+    if credential.committed:
+        return credential.name
+    kind = {"github": "GitHub Actions", "gitlab": "GitLab CI/CD", "ci": "CI"}[
+        credential.platform]
+    return f"{kind} {credential.kind} {credential.name}"
+
+
+def checklist(credentials: list[AuditedCredential], remote: Remote | None
+              ) -> tuple[ChecklistStep, ...]:
+    """The steps, in order: revoke what was committed in clear; delete the secrets nothing
+    uses any more; revoke their tokens on PyPI (TestPyPI); migrate what is still used."""
+    steps: list[ChecklistStep] = []
+    committed = [c for c in credentials if c.history.credential.committed]
+    leftover = [c for c in credentials if not c.history.credential.committed and
+                not c.still_used]
+    in_use = [c for c in credentials if not c.history.credential.committed and c.still_used]
+    for item in committed:
+        history = item.history
+        for index in _indexes(history):
+            where = (f"it is still in {_usages(item.used_today)}" if item.still_used else
+                     "even though a later commit removed it")
+            what = ("the API token" if history.credential.kind == "token" else
+                    "the credential (an API token, or your account password: change it)")
+            steps.append(ChecklistStep(
+                "revoke-now",
+                f"Revoke {what} committed as {history.credential.name} on "
+                f"{INDEX_NAMES[index]} now ({TOKEN_PAGES[index]}): it was committed in "
+                f"{', '.join(history.files)} ({_short(history, 'first')}) and anyone who can "
+                f"clone the repository can read it in the history, {where}. Then publish "
+                "with trusted publishing.",
+                (history.credential.name,), TOKEN_PAGES[index]))
+    for item in leftover:
+        history = item.history
+        where, url = _secret_place(history, remote)
+        steps.append(ChecklistStep(
+            "delete-secret",
+            f"Delete the {_label(history)}: {where}. No file names it any more (last in "
+            f"{_short(history, 'last')}).",
+            (history.credential.name,), url))
+    for index in ("pypi", "testpypi"):
+        names = [c.history.credential.name for c in leftover if index in _indexes(c.history)]
+        if names:
+            held = ", ".join(names)
+            steps.append(ChecklistStep(
+                "revoke-token",
+                f"Revoke on {INDEX_NAMES[index]} the API token{'s' if len(names) > 1 else ''} "
+                f"that {held} held ({TOKEN_PAGES[index]}); {INDEX_NAMES[index]} lists your "
+                "tokens with when each was last used, and a project-scoped token is also "
+                "under the project's settings.",
+                tuple(names), TOKEN_PAGES[index]))
+    for item in in_use:
+        history = item.history
+        where, _ = _secret_place(history, remote)
+        tokens = " and ".join(TOKEN_PAGES[i] for i in _indexes(history))
+        steps.append(ChecklistStep(
+            "migrate",
+            f"The {_label(history)} is still used by {_usages(item.used_today)}: migrate "
+            "that upload to trusted publishing first (`pubaudit scan` shows what the publish "
+            "job still lacks, `pubaudit publishers` the values to register on PyPI), remove "
+            f"it from the files, then delete it ({where}) and revoke its token ({tokens}).",
+            (history.credential.name,), None))
+    return tuple(steps)

@@ -1,0 +1,476 @@
+"""Find PyPI credentials in the lines of a hunk (or of a working-tree file).
+
+A credential is what a maintainer must delete and revoke: a GitHub Actions secret or
+variable (``${{ secrets.PYPI_TOKEN }}``), a GitLab CI/CD variable (``$PYPI_TOKEN``) or
+another CI's variable, a token committed in clear (``pypi-AgEI…``), or the ``password`` of a
+committed ``.pypirc``. A secret is a *PyPI* credential when its name says so (``PYPI``,
+``TWINE`` with ``TOKEN``/``PASSWORD``/``KEY``..., or a credential variable's own name such as
+``UV_PUBLISH_TOKEN``) or when it is handed to something that only authenticates an upload:
+an environment variable of ``upload.publish.CREDENTIAL_ENV`` (``TWINE_PASSWORD``,
+``POETRY_PYPI_TOKEN_*``...), the ``password`` input of ``pypa/gh-action-pypi-publish`` or a
+third-party publish action's token input, the password option of an upload command
+(``twine upload -p``, ``uv publish --token``), ``poetry config pypi-token.NAME``. Anything
+else (``CODECOV_TOKEN``, ``GITHUB_TOKEN``, GitLab's own ``CI_JOB_TOKEN``) is not reported.
+Usernames are not credentials (``PYPI_USERNAME``, ``TWINE_USERNAME``, the ``user`` input).
+
+Only single lines are read, with the lines of the same step around them (the hunk's
+context) for the action a ``password:`` input belongs to and the index a step uploads to:
+the history is a stream of diffs, not of parseable files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+
+from auditor.checks.credentials import PLACEHOLDER_RE, PYPIRC_PASSWORD_RE
+from auditor.output.redact import describe_token, plausible_pypi_token, pypi_token_res
+from auditor.upload.indexes import index_of_name, index_of_url
+from auditor.upload.publish import (
+    CREDENTIAL_ENV,
+    OPTIONS,
+    PYPA_INPUTS,
+    PYPI_ACTION,
+    THIRD_PARTY_PYPI_ACTIONS,
+    USERNAME_ENV,
+)
+
+# The tools that upload to a Python index (npm, cargo and gem do not).
+_PYTHON_TOOLS = ("twine", "uv", "pdm", "poetry", "hatch", "flit", "maturin")
+_CI_FILES = frozenset({".travis.yml", ".circleci/config.yml", "azure-pipelines.yml",
+                       "appveyor.yml", ".appveyor.yml"})
+_TESTPYPI_MACAROON = "AgENdGVzdC5weXBpLm9yZw"  # base64 of the location "test.pypi.org"
+
+_GITHUB_REF_RE = re.compile(r"(?:\$\{\{\s*)?\b(secrets|vars)\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_-]*)"
+                            r"|\[\s*['\"]([A-Za-z_][A-Za-z0-9_-]*)['\"]\s*\])")
+_SHELL_REF_RE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
+_FED_BEFORE_RE = re.compile(r"([A-Za-z_][\w.-]*)\s*(?:=|:)\s*[\"']?\s*$")
+_OPTION_BEFORE_RE = re.compile(r"(?:^|\s)(--?[A-Za-z][\w-]*)(?:=|\s+)[\"']?\s*$")
+_POETRY_CONFIG_RE = re.compile(r"\bpoetry\s+config\s+(?:--\S+\s+)*(pypi-token|http-basic)\."
+                               r"([\w-]+)\s+(?:\S+\s+)?[\"']?\s*$")
+_TOOL_RE = re.compile(r"\b(" + "|".join(_PYTHON_TOOLS) + r")\b")
+_USES_RE = re.compile(r"^\s*(?:-\s+)?uses\s*:\s*[\"']?([^@\s\"'#]+)")
+_TESTPYPI_RE = re.compile(r"test\.pypi\.org|\btest[-_]?pypi\b", re.I)
+_INTERESTING_RE = re.compile(r"secrets|vars|\$|pypi-|password", re.I)
+
+# Names: a PyPI credential by its name alone, and names that are never one.
+_PYPI_WORD_RE = re.compile(r"PYPI|TWINE", re.I)
+_SECRET_WORD_RE = re.compile(r"TOKEN|PASS|PWD|KEY|SECRET|AUTH|CRED", re.I)
+_NOT_SECRET_WORD_RE = re.compile(r"USER|LOGIN|URL|REPO|INDEX|HOST|ENDPOINT|NAME", re.I)
+_BARE_PYPI_RE = re.compile(r"(TEST[_-]?)?PYPI([_-]?TEST)?", re.I)
+_NEVER = frozenset({"GITHUB_TOKEN"})
+_GITLAB_PREDEFINED = ("CI_", "GITLAB_")
+
+# Where a job begins, per kind of file.
+_GITHUB_KEY_RE = re.compile(r"^( {0,2})([A-Za-z0-9_.-]+)\s*:\s*(?:#.*)?$")
+_GITLAB_JOB_RE = re.compile(r"^([.A-Za-z0-9_][^:#]*?)\s*:(?:\s|$)")
+_SECTION_RE = re.compile(r"^\s*\[([^\]]+)\]")
+_TARGET_RE = re.compile(r"^([A-Za-z0-9_.-]+)\s*:(?![=:])")
+_SESSION_RE = re.compile(r"^\s*def\s+(\w+)\s*\(")
+_TRIGGERS = frozenset({"push", "pull_request", "pull_request_target", "workflow_dispatch",
+                       "workflow_call", "workflow_run", "release", "schedule", "create",
+                       "delete", "merge_group", "repository_dispatch", "registry_package",
+                       "inputs", "outputs", "secrets", "tags", "branches", "paths",
+                       "permissions", "concurrency", "defaults", "env", "on", "name"})
+_GITLAB_KEYWORDS = frozenset({"variables", "stages", "default", "include", "workflow",
+                              "image", "services", "before_script", "after_script", "cache",
+                              "spec", "types"})
+_YAML_ASSIGN_RE = re.compile(r"^\s*(?:-\s+)?([A-Z_][A-Z0-9_]*)\s*:\s*\S")
+_SHELL_ASSIGN_RE = re.compile(r"(?:^|[\s;&|(])(?:export\s+|local\s+|declare\s+(?:-\w+\s+)*)?"
+                              r"([A-Za-z_][A-Za-z0-9_]*)=([^\s;&|]*)")
+_ID_TOKENS_RE = re.compile(r"^(\s*)id_tokens\s*:\s*(?:#.*)?$")
+_KEY_RE = re.compile(r"^(\s*)([A-Za-z_][\w-]*)\s*:")
+_ENV_NAME_RE = re.compile(r"[A-Z_][A-Z0-9_]*")
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialId:
+    """What a maintainer deletes or revokes: its kind, where it is kept, and its name."""
+
+    kind: str  # "secret" | "variable" | "token" (committed in clear) | "pypirc-password"
+    platform: str  # "github" | "gitlab" | "ci" (another CI service) | "file" (committed)
+    name: str  # the secret's or variable's name; for a committed one a redacted description
+    fingerprint: str = ""  # committed ones: a hash of the value, which tells two apart
+
+    @property
+    def committed(self) -> bool:
+        """Its value is in the repository's history: public to anyone who can clone it."""
+        return self.platform == "file"
+
+
+@dataclass(frozen=True, slots=True)
+class Sighting:
+    """One line that names a credential."""
+
+    credential: CredentialId
+    line: int  # index in the hunk's lines (a working-tree file: its line number - 1)
+    feeds: str | None  # what it is handed to: "TWINE_PASSWORD", "twine --password"...
+    index: str  # "pypi" | "testpypi"
+    job: str | None  # the job, section, target or session around the line
+
+
+@dataclass(frozen=True, slots=True)
+class Recognised:
+    """A hunk's credentials, and the names it defines itself (never CI/CD variables)."""
+
+    sightings: tuple[Sighting, ...] = ()
+    local_names: frozenset[str] = frozenset()
+
+
+def file_kind(path: str) -> str:
+    """``github``, ``gitlab``, ``ci``, ``pypirc``, ``nox``, ``make``, ``ini`` or ``script``:
+    which names a file can hold and how its jobs are written."""
+    name = path.rsplit("/", 1)[-1]
+    if path.startswith(".github/") or path in ("action.yml", "action.yaml"):
+        return "github"
+    if path.startswith(".gitlab/") or name in (".gitlab-ci.yml", ".gitlab-ci.yaml") or \
+            name.endswith((".gitlab-ci.yml", ".gitlab-ci.yaml")):
+        return "gitlab"
+    if path in _CI_FILES:
+        return "ci"
+    if name in (".pypirc", "pypirc"):
+        return "pypirc"
+    if name == "noxfile.py":
+        return "nox"
+    if name in ("Makefile", "GNUmakefile", "makefile", "justfile", "Justfile", ".justfile"):
+        return "make"
+    if name.endswith((".toml", ".ini", ".cfg")):
+        return "ini"
+    return "script"
+
+
+@cache
+def _credential_env() -> tuple[frozenset[str], tuple[str, ...]]:
+    """The PyPI credential variables (exact names, prefixes), from the upload recogniser."""
+    exact: set[str] = set()
+    prefixes: list[str] = []
+    for tool in _PYTHON_TOOLS:
+        for name in CREDENTIAL_ENV.get(tool, ()):
+            if name in USERNAME_ENV:
+                continue
+            (prefixes.append(name) if name.endswith("_") else exact.add(name))
+    return frozenset(exact), tuple(prefixes)
+
+
+def is_credential_variable(name: str) -> bool:
+    """``TWINE_PASSWORD``, ``UV_PUBLISH_TOKEN``, ``POETRY_PYPI_TOKEN_PYPI``,
+    ``POETRY_HTTP_BASIC_PYPI_PASSWORD``...: only an upload reads it."""
+    upper = name.upper()
+    exact, prefixes = _credential_env()
+    if upper in exact:
+        return True
+    for prefix in prefixes:
+        if upper.startswith(prefix) and len(upper) > len(prefix):
+            return prefix != "POETRY_HTTP_BASIC_" or upper.endswith("_PASSWORD")
+    return False
+
+
+def _is_username(name: str) -> bool:
+    upper = name.upper()
+    return upper in USERNAME_ENV or name in ("user", "username", "HATCH_INDEX_USER") or \
+        (upper.startswith("POETRY_HTTP_BASIC_") and upper.endswith("_USERNAME"))
+
+
+def pypi_by_name(name: str) -> bool:
+    """The name alone says PyPI credential: ``PYPI_API_TOKEN``, ``TEST_PYPI_PASSWORD``,
+    ``PYPI``, ``TWINE_TOKEN``; not ``PYPI_USERNAME`` or ``PYPI_URL``."""
+    if name.upper() in _NEVER:
+        return False
+    if is_credential_variable(name):
+        return True
+    if not _PYPI_WORD_RE.search(name):
+        return False
+    if _BARE_PYPI_RE.fullmatch(name):
+        return True
+    secret = _SECRET_WORD_RE.search(name)
+    return secret is not None and not (
+        _NOT_SECRET_WORD_RE.search(name) and not re.search(r"TOKEN|PASS|PWD|SECRET|AUTH|CRED",
+                                                           name, re.I))
+
+
+def _text(line: str) -> str:
+    return line[1:]
+
+
+def _indent(text: str) -> int:
+    return len(text) - len(text.lstrip(" "))
+
+
+def _is_item(text: str) -> bool:
+    stripped = text.lstrip(" ")
+    return stripped.startswith("- ") or stripped == "-"
+
+
+def _step_window(texts: Sequence[str], i: int, base: int) -> range:
+    """The lines of the step (or job-level block) around line ``i``: back to the list item
+    or key that opens it, forward to the next one. ``base`` is the indentation of a job
+    key (2 in a workflow, 0 in a pipeline)."""
+    own = texts[i]
+    if _SECTION_RE.match(own) or base < 0:  # INI-like: the section
+        base = -1
+    indent, item = _indent(own), _is_item(own)
+    start = i
+    if not item:
+        for j in range(i - 1, -1, -1):
+            text = texts[j]
+            if not text.strip():
+                continue
+            if base == -1:
+                if _SECTION_RE.match(text):
+                    start = j
+                    break
+                continue
+            level = _indent(text)
+            if level < indent and (_is_item(text) or level <= base):
+                start = j
+                break
+            start = j
+    end = len(texts)
+    for k in range(i + 1, len(texts)):
+        text = texts[k]
+        if not text.strip():
+            continue
+        if base == -1:
+            if _SECTION_RE.match(text):
+                end = k
+                break
+            continue
+        level = _indent(text)
+        closes_item = _is_item(text) and (level < indent or (item and level <= indent))
+        if closes_item or (level < indent and level <= base):
+            end = k
+            break
+    return range(start, end)
+
+
+def _github_job(texts: Sequence[str], i: int, header: str) -> str | None:
+    candidate: str | None = None
+    parent: str | None = None
+    for j in range(i, -1, -1):
+        match = _GITHUB_KEY_RE.match(texts[j])
+        if match is None:
+            continue
+        if match.group(1):
+            candidate = candidate or match.group(2)
+        else:
+            parent = match.group(2)
+            break
+    if parent is None:
+        match = _GITHUB_KEY_RE.match(header) if header else None
+        if match is not None:
+            if match.group(1):
+                candidate = candidate or match.group(2)
+            else:
+                parent = match.group(2)
+    if candidate is None:
+        return None
+    if parent is not None:
+        return candidate if parent == "jobs" else None
+    return None if candidate in _TRIGGERS else candidate
+
+
+def _job(kind: str, path: str, texts: Sequence[str], i: int, header: str) -> str | None:
+    """The job (workflow, pipeline), tox environment or section (INI, TOML), target
+    (make, just) or session (nox) that line ``i`` is in, or ``None``."""
+    if kind == "github":
+        return _github_job(texts, i, header) if path.startswith(".github/workflows/") \
+            else None
+    pattern = {"gitlab": _GITLAB_JOB_RE, "ini": _SECTION_RE, "pypirc": _SECTION_RE,
+               "make": _TARGET_RE, "nox": _SESSION_RE}.get(kind)
+    if pattern is None:
+        return None
+    name: str | None = None
+    for j in range(i, -1, -1):
+        match = pattern.match(texts[j])
+        if match:
+            name = match.group(1)
+            break
+    if name is None and header:
+        match = pattern.match(header)
+        name = match.group(1) if match else None
+    if kind == "gitlab" and name in _GITLAB_KEYWORDS:
+        return None
+    return name
+
+
+def _index(name: str, feeds: str | None, texts: Sequence[str], window: range) -> str:
+    """``testpypi`` when the name, the variable it feeds or the step says TestPyPI."""
+    if re.search(r"TEST", name, re.I) and _PYPI_WORD_RE.search(name):
+        return "testpypi"
+    if feeds and _TESTPYPI_RE.search(feeds):
+        return "testpypi"
+    for j in window:
+        text = texts[j]
+        if "test" in text.lower() and _TESTPYPI_RE.search(text):
+            for match in re.finditer(r"https?://\S+", text):
+                if index_of_url(match.group().strip("'\",")) == "testpypi":
+                    return "testpypi"
+            for word in re.findall(r"[\w-]+", text):
+                if index_of_name(word) == "testpypi" and word.lower() != "test":
+                    return "testpypi"
+    return "pypi"
+
+
+def _action(texts: Sequence[str], window: range) -> str | None:
+    for j in window:
+        match = _USES_RE.match(texts[j])
+        if match:
+            return match.group(1).lower()
+    return None
+
+
+def _handed_to(prefix: str, kind: str, texts: Sequence[str], window: range
+               ) -> tuple[str | None, bool | None]:
+    """What the value after ``prefix`` is handed to, and whether that makes it a PyPI
+    credential (``None``: it does not say; ``False``: a username, never a credential)."""
+    poetry = _POETRY_CONFIG_RE.search(prefix)
+    if poetry:
+        return f"poetry config {poetry.group(1)}.{poetry.group(2)}", True
+    option = _OPTION_BEFORE_RE.search(prefix)
+    if option:
+        tool = None
+        for match in _TOOL_RE.finditer(prefix[:option.start()]):
+            tool = match.group(1)
+        if tool is not None:
+            _, secret_options, user_options = OPTIONS[tool]
+            if option.group(1) in secret_options:
+                return f"{tool} {option.group(1)}", True
+            if option.group(1) in user_options:
+                return None, False
+        return None, None
+    fed = _FED_BEFORE_RE.search(prefix)
+    if fed is None:
+        return None, None
+    key = fed.group(1)
+    if _is_username(key):
+        return None, False
+    if is_credential_variable(key):
+        return key.upper(), True
+    if kind == "github":
+        action = _action(texts, window)
+        if action == PYPI_ACTION and key in PYPA_INPUTS:
+            return (f"{key} input of {PYPI_ACTION}", True) if key == "password" else \
+                (None, False)
+        if action in THIRD_PARTY_PYPI_ACTIONS and key in THIRD_PARTY_PYPI_ACTIONS[action]:
+            return f"{key} input of {action}", True
+    # an environment variable of its own name (a script reads it), not a key like `if:`
+    return (key, None) if _ENV_NAME_RE.fullmatch(key) else (None, None)
+
+
+def _fingerprint(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+
+
+def _literal_tokens(text: str) -> list[tuple[int, str]]:
+    found: dict[int, str] = {}
+    for pattern in pypi_token_res():
+        for match in pattern.finditer(text):
+            if match.start() not in found and plausible_pypi_token(match.group()):
+                found[match.start()] = match.group()
+    return sorted(found.items())
+
+
+def _local_names(kind: str, texts: Sequence[str]) -> set[str]:
+    """Names a GitLab or other CI file assigns itself (``variables:`` keys, shell
+    assignments, ``id_tokens:``): a reference to one is not a CI/CD variable."""
+    names: set[str] = set()
+    block: int | None = None
+    for text in texts:
+        if "id_tokens" in text:
+            opened = _ID_TOKENS_RE.match(text)
+            if opened:
+                block = len(opened.group(1))
+                continue
+        if block is not None and text.strip():
+            key = _KEY_RE.match(text)
+            if _indent(text) <= block:
+                block = None
+            elif key:
+                names.add(key.group(2))
+        if "=" in text:
+            for match in _SHELL_ASSIGN_RE.finditer(text):
+                value = match.group(2).strip("\"'")
+                if not _SHELL_REF_RE.fullmatch(value):
+                    names.add(match.group(1))
+        assigned = _YAML_ASSIGN_RE.match(text)
+        if assigned and kind in ("gitlab", "ci"):
+            names.add(assigned.group(1))
+    return names
+
+
+def recognise(path: str, header: str, lines: Sequence[str], every_line: bool = False
+              ) -> Recognised:
+    """The credentials named by the changed lines of a hunk (``+``/``-``; every line with
+    ``every_line``, for a working-tree file). ``lines`` start with their diff sign."""
+    kind = file_kind(path)
+    texts: list[str] | None = None
+    out: list[Sighting] = []
+    for i, line in enumerate(lines):
+        if not every_line and line[:1] == " ":
+            continue
+        if not _INTERESTING_RE.search(line):
+            continue
+        if texts is None:
+            texts = [_text(text) for text in lines]
+        out += _line_sightings(kind, path, header, texts, i)
+    if kind not in ("gitlab", "ci"):
+        return Recognised(tuple(out))
+    return Recognised(tuple(out), frozenset(_local_names(
+        kind, texts if texts is not None else [_text(text) for text in lines])))
+
+
+def _line_sightings(kind: str, path: str, header: str, texts: Sequence[str], i: int
+                    ) -> list[Sighting]:
+    text = texts[i]
+    out: list[Sighting] = []
+    base = {"github": 2, "gitlab": 0, "ci": 0}.get(kind, -1)
+    window: range | None = None
+
+    def around() -> range:
+        nonlocal window
+        if window is None:
+            window = _step_window(texts, i, base)
+        return window
+
+    def add(credential: CredentialId, feeds: str | None) -> None:
+        out.append(Sighting(credential, i, feeds, _index(credential.name if not
+                                                          credential.committed else "",
+                                                          feeds, texts, around()),
+                            _job(kind, path, texts, i, header)))
+
+    tokens = _literal_tokens(text) if "pypi-" in text else []
+    for start, token in tokens:
+        fed, _ = _handed_to(text[:start], kind, texts, around())
+        index = "testpypi" if _TESTPYPI_MACAROON in token[:40] else "pypi"
+        out.append(Sighting(CredentialId("token", "file", describe_token(token),
+                                         _fingerprint(token)),
+                            i, fed, index, _job(kind, path, texts, i, header)))
+    if kind == "pypirc" and not tokens:
+        match = PYPIRC_PASSWORD_RE.match(text)
+        if match and not PLACEHOLDER_RE.match(match.group(1).strip("'\"")):
+            value = match.group(1)
+            add(CredentialId("pypirc-password", "file",
+                             f"password in {path} ({len(value)} characters)",
+                             _fingerprint(value)), "password")
+    if kind == "github":
+        for match in _GITHUB_REF_RE.finditer(text):
+            name = match.group(2) or match.group(3)
+            fed, pypi = _handed_to(text[:match.start()], kind, texts, around())
+            if name.upper() in _NEVER or pypi is False or not (pypi or pypi_by_name(name)):
+                continue
+            add(CredentialId("secret" if match.group(1) == "secrets" else "variable",
+                             "github", name), fed)
+    elif kind in ("gitlab", "ci"):
+        for match in _SHELL_REF_RE.finditer(text):
+            name = match.group(1) or match.group(2)
+            if name.upper() in _NEVER or name.startswith(_GITLAB_PREDEFINED) or \
+                    name.upper().endswith("ID_TOKEN"):  # GitLab's OIDC token, by convention
+                continue
+            fed, pypi = _handed_to(text[:match.start()], kind, texts, around())
+            if pypi is False or not (pypi or pypi_by_name(name)):
+                continue
+            add(CredentialId("variable", kind, name), fed)
+    return out
