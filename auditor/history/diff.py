@@ -86,43 +86,40 @@ def parse(lines: Iterable[str], stats: ParseStats) -> Iterator[Hunk]:
     file_lines = 0
     iterator = iter(lines)
     for line in iterator:
-        if line.startswith(COMMIT_MARKER):
+        first = line[:1]  # one dispatch on the first character: this loop sees every line
+        if first == "\x00" and line.startswith(COMMIT_MARKER):
             fields = line[len(COMMIT_MARKER):].split("\x00")
             stamp = fields[2] if len(fields) > 2 else ""
             commit = Commit(fields[0], fields[1] if len(fields) > 1 else "",
                             int(stamp) if stamp.isdigit() else 0)
             stats.commits += 1
             path = old_path = None
-            continue
-        if line.startswith("diff --git "):
+        elif first == "d" and line.startswith("diff --git "):
             path = old_path = None
             file_lines = 0
-        elif line.startswith("--- "):
+        elif first == "-" and line.startswith("--- "):
             old_path = _file_path(line, "a/")
-        elif line.startswith("+++ "):
+        elif first == "+" and line.startswith("+++ "):
             path = _file_path(line, "b/") or old_path
-        elif line.startswith("@@ ") and commit is not None and path is not None:
+        elif first == "@" and commit is not None and path is not None:
             match = _HUNK_RE.match(line)
             if match is None:
                 continue
             old_left = int(match.group(1) or "1")
             new_left = int(match.group(2) or "1")
             body: list[str] = []
-            while old_left > 0 or new_left > 0:
-                text = next(iterator, None)
-                if text is None:
-                    break
+            for text in iterator:
                 sign = text[:1]
-                if sign == "\\":  # "\ No newline at end of file"
-                    continue
                 if sign == "+":
                     new_left -= 1
                 elif sign == "-":
                     old_left -= 1
-                elif sign in (" ", ""):
+                elif sign == " " or not sign:
                     old_left -= 1
                     new_left -= 1
                     text = text or " "
+                elif sign == "\\":  # "\ No newline at end of file"
+                    continue
                 else:  # not a hunk line: a damaged stream; stop this hunk
                     break
                 file_lines += 1
@@ -130,5 +127,7 @@ def parse(lines: Iterable[str], stats: ParseStats) -> Iterator[Hunk]:
                     body.append(text)
                 elif file_lines == MAX_FILE_LINES + 1:
                     stats.files_cut += 1
+                if old_left <= 0 and new_left <= 0:
+                    break
             if body:
                 yield Hunk(commit, path, match.group(3), tuple(body))

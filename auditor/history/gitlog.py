@@ -14,6 +14,7 @@ pager, colours, prefixes, renames, merge diffs) is set on the command line.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import os
 import shutil
@@ -179,25 +180,37 @@ class LogStream:
 
 
 def _lines(stream: LogStream, pipe: IO[bytes]) -> Iterator[str]:
+    """The pipe's lines, read a megabyte at a time (a ``readline`` per line costs more than
+    everything else the audit does), each cut at ``MAX_LINE`` characters; the rest of a
+    longer line is dropped as it arrives, so no line is ever held whole."""
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    pending = ""  # the start of a line whose end has not arrived (at most MAX_LINE)
+    dropping = False  # pending was cut: the rest of its line is skipped
     total = 0
-    while True:
-        raw = pipe.readline(MAX_LINE + 1)
-        if not raw:
-            stream.exhausted = True
-            return
-        total += len(raw)
-        if not raw.endswith(b"\n") and len(raw) > MAX_LINE:
-            stream.long_lines += 1
-            while True:  # the rest of a very long line is not kept
-                rest = pipe.readline(1024 * 1024)
-                total += len(rest)
-                if not rest or rest.endswith(b"\n"):
-                    break
-            raw = raw[:MAX_LINE]
+    while chunk := pipe.read(1024 * 1024):
+        total += len(chunk)
         if total > MAX_BYTES:
             stream.truncated = True
             return
-        yield raw.decode("utf-8", "replace").rstrip("\n")
+        parts = decoder.decode(chunk).split("\n")
+        head = pending if dropping else pending + parts[0]
+        if len(parts) == 1:
+            pending = head
+        else:
+            lines = [head, *parts[1:-1]]
+            for i, line in enumerate(lines):
+                if len(line) > MAX_LINE:
+                    lines[i] = line[:MAX_LINE]
+                    stream.long_lines += 1 if i or not dropping else 0
+            yield from lines
+            pending, dropping = parts[-1], False
+        if len(pending) > MAX_LINE:
+            stream.long_lines += 0 if dropping else 1
+            pending, dropping = pending[:MAX_LINE], True
+    pending += "" if dropping else decoder.decode(b"", final=True)
+    stream.exhausted = True
+    if pending:
+        yield pending[:MAX_LINE]
 
 
 def _log_command(repository: GitRepository, attributes: str) -> list[str]:
