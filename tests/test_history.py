@@ -540,3 +540,27 @@ def test_a_long_history_in_one_stream(tmp_path: Path) -> None:
     assert new.history.indexes == ("testpypi",) and new.still_used
     assert [(u.path, u.job) for u in old.history.usages] == [
         (".github/workflows/ci.yml", "release")]
+
+
+def test_github_names_are_case_insensitive_and_reusable_inputs_are_not_secrets() -> None:
+    lines = ["+          password: ${{ secrets.pypi_token }}",
+             "+          password: ${{ secrets.pypi-token }}",
+             "+          PYPI_TOKEN: ${{ secrets.PYPI_TOKEN }}"]
+    found = recognise(".github/workflows/release.yml", "", lines)
+    assert [s.credential.name for s in found.sightings] == ["PYPI_TOKEN", "PYPI_TOKEN"]
+
+
+def test_a_token_added_and_removed_on_a_merged_branch_is_found(tmp_path: Path) -> None:
+    repo = Repo(tmp_path / "r")
+    repo.commit("2021-01-01T00:00:00+00:00", {"tox.ini": "[tox]\n"})
+    repo.git("checkout", "-q", "-b", "feature")
+    added = repo.commit("2021-01-02T00:00:00+00:00",
+                        {"tox.ini": f"[testenv:release]\nsetenv = TWINE_PASSWORD={TOKEN}\n"})
+    repo.commit("2021-01-03T00:00:00+00:00", {"tox.ini": "[tox]\n"})
+    repo.git("checkout", "-q", "main")
+    repo.commit("2021-01-04T00:00:00+00:00", {"README.md": "x\n"})
+    repo.git("merge", "-q", "--no-ff", "-m", "merge", "feature",
+             date="2021-01-05T00:00:00+00:00")
+    [item] = audit_history(repo.root).credentials
+    assert item.history.first is not None and item.history.first.hash == added
+    assert [(u.path, u.job) for u in item.history.usages] == [("tox.ini", "testenv:release")]

@@ -217,9 +217,11 @@ def _log_command(repository: GitRepository, attributes: str) -> list[str]:
     drivers = tuple(f"diff.{name}.xfuncname={pattern}" for name, pattern in _DRIVERS.items())
     return [repository.git, "--no-pager",
             *_config_args((f"core.attributesFile={attributes}", *drivers)),
-            "log", "-p", "--no-color", "--no-ext-diff", "--no-textconv", "--no-renames",
-            "--diff-merges=off", "--unified=5", "--src-prefix=a/", "--dst-prefix=b/",
-            f"--format={_FORMAT}", "--", *PATHSPECS]
+            # --full-history: by default git log hides a side branch whose merge left a
+            # file as it was, which is where an added-then-removed token would be
+            "log", "--full-history", "-p", "--no-color", "--no-ext-diff", "--no-textconv",
+            "--no-renames", "--diff-merges=off", "--unified=5", "--src-prefix=a/",
+            "--dst-prefix=b/", f"--format={_FORMAT}", "--", *PATHSPECS]
 
 
 @contextlib.contextmanager

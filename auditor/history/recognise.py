@@ -459,11 +459,15 @@ def _line_sightings(kind: str, path: str, header: str, texts: Sequence[str], i: 
     if kind == "github":
         for match in _GITHUB_REF_RE.finditer(text):
             name = match.group(2) or match.group(3)
+            if "-" in name:  # a reusable workflow's own secret: a caller passes a real one
+                continue
             fed, pypi = _handed_to(text[:match.start()], kind, texts, around())
             if name.upper() in _NEVER or pypi is False or not (pypi or pypi_by_name(name)):
                 continue
+            # GitHub stores secret and variable names upper-cased: secrets.pypi_token is
+            # the same secret as secrets.PYPI_TOKEN
             add(CredentialId("secret" if match.group(1) == "secrets" else "variable",
-                             "github", name), fed)
+                             "github", name.upper()), fed)
     elif kind in ("gitlab", "ci"):
         for match in _SHELL_REF_RE.finditer(text):
             name = match.group(1) or match.group(2)
