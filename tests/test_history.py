@@ -564,3 +564,16 @@ def test_a_token_added_and_removed_on_a_merged_branch_is_found(tmp_path: Path) -
     [item] = audit_history(repo.root).credentials
     assert item.history.first is not None and item.history.first.hash == added
     assert [(u.path, u.job) for u in item.history.usages] == [("tox.ini", "testenv:release")]
+
+
+def test_a_job_named_like_an_event_is_a_job() -> None:
+    # twine's release job, added after the docs job: git names "  docs:" above the hunk
+    lines = ["       - name: Build docs", "         run: python -m tox -e docs", "+",
+             "+  release:", "+    runs-on: ubuntu-latest", "+    steps:",
+             "+      - run: tox -e release", "+        env:",
+             "+          TWINE_PASSWORD: ${{ secrets.PYPI_TOKEN }}"]
+    found = recognise(".github/workflows/main.yml", "  docs:", lines)
+    assert [s.job for s in found.sightings] == ["release"]
+    top = recognise(".github/workflows/main.yml", "on:",
+                    ["+env:", "+  TWINE_PASSWORD: ${{ secrets.PYPI_TOKEN }}"])
+    assert [s.job for s in top.sightings] == [None]

@@ -26,12 +26,15 @@ from pathlib import Path
 from typing import IO
 
 # Where a PyPI credential of CI can be written, as git pathspecs (``:(glob)``: ``*`` stays in
-# one directory, ``**/`` spans any number). docs/history.md lists them for users.
+# one directory, ``**/`` spans any number). docs/history.md lists them for users. Every
+# pattern starts with a literal directory or is a top-level name: a leading ``**/`` makes git
+# descend every changed directory of every commit (pytest's 17,666 commits: 4.2 s of git
+# instead of 0.9 s).
 CI_PATHS = (
     ".github/workflows/*.yml", ".github/workflows/*.yaml",
     ".github/actions/**/action.yml", ".github/actions/**/action.yaml",
     "action.yml", "action.yaml",
-    ".gitlab-ci.yml", ".gitlab-ci.yaml", "**/*.gitlab-ci.yml", "**/*.gitlab-ci.yaml",
+    ".gitlab-ci.yml", ".gitlab-ci.yaml", "*.gitlab-ci.yml", "*.gitlab-ci.yaml",
     ".gitlab/**/*.yml", ".gitlab/**/*.yaml",
     ".travis.yml", ".circleci/config.yml", "azure-pipelines.yml", "appveyor.yml",
     ".appveyor.yml",
@@ -39,7 +42,7 @@ CI_PATHS = (
 RELEASE_PATHS = (
     "pyproject.toml", "setup.cfg", "tox.ini", "tox.toml", "noxfile.py",
     "Makefile", "GNUmakefile", "makefile", "justfile", "Justfile", ".justfile",
-    "**/.pypirc", "**/pypirc",
+    ".pypirc", "pypirc",
     "scripts/**", "script/**", "release/**", "ci/**", ".ci/**",
 )
 PATHSPECS = tuple(f":(glob){path}" for path in CI_PATHS + RELEASE_PATHS)

@@ -69,11 +69,6 @@ _GITLAB_JOB_RE = re.compile(r"^([.A-Za-z0-9_][^:#]*?)\s*:(?:\s|$)")
 _SECTION_RE = re.compile(r"^\s*\[([^\]]+)\]")
 _TARGET_RE = re.compile(r"^([A-Za-z0-9_.-]+)\s*:(?![=:])")
 _SESSION_RE = re.compile(r"^\s*def\s+(\w+)\s*\(")
-_TRIGGERS = frozenset({"push", "pull_request", "pull_request_target", "workflow_dispatch",
-                       "workflow_call", "workflow_run", "release", "schedule", "create",
-                       "delete", "merge_group", "repository_dispatch", "registry_package",
-                       "inputs", "outputs", "secrets", "tags", "branches", "paths",
-                       "permissions", "concurrency", "defaults", "env", "on", "name"})
 _GITLAB_KEYWORDS = frozenset({"variables", "stages", "default", "include", "workflow",
                               "image", "services", "before_script", "after_script", "cache",
                               "spec", "types"})
@@ -246,6 +241,9 @@ def _step_window(texts: Sequence[str], i: int, base: int) -> range:
 
 
 def _github_job(texts: Sequence[str], i: int, header: str) -> str | None:
+    """The job of a workflow line: the nearest two-space key above it, in the hunk or in
+    the header git found above the hunk, unless a top-level key other than ``jobs:``
+    comes first."""
     candidate: str | None = None
     parent: str | None = None
     for j in range(i, -1, -1):
@@ -264,11 +262,9 @@ def _github_job(texts: Sequence[str], i: int, header: str) -> str | None:
                 candidate = candidate or match.group(2)
             else:
                 parent = match.group(2)
-    if candidate is None:
-        return None
-    if parent is not None:
-        return candidate if parent == "jobs" else None
-    return None if candidate in _TRIGGERS else candidate
+    # A key with nothing after it, two spaces in, above an expression: a job (`on:` holds no
+    # expressions, `env:` keys have values), even one named like an event (`release:`).
+    return candidate if parent in (None, "jobs") else None
 
 
 def _job(kind: str, path: str, texts: Sequence[str], i: int, header: str) -> str | None:
