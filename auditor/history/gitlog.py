@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from auditor.output.inert import inert
+
 # Where a PyPI credential of CI can be written, as git pathspecs (``:(glob)``: ``*`` stays in
 # one directory, ``**/`` spans any number). docs/history.md lists them for users. Every
 # pattern starts with a literal directory or is a top-level name: a leading ``**/`` makes git
@@ -134,9 +136,10 @@ def _run(git: str, cwd: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
 
 
 def _first_line(data: bytes) -> str:
+    """git's first line of complaint, printable: it may quote a hostile path."""
     text = data.decode("utf-8", "replace").strip()
     line = text.splitlines()[0] if text else "no message"
-    return line.removeprefix("fatal: ").removeprefix("error: ")
+    return inert(line.removeprefix("fatal: ").removeprefix("error: "))
 
 
 def open_repository(path: Path) -> GitRepository:
@@ -151,13 +154,14 @@ def open_repository(path: Path) -> GitRepository:
     if top.returncode != 0:
         reason = _first_line(top.stderr)
         if "not a git repository" in reason:
-            raise GitError(f"{path} is not in a git repository: there is no history to read")
-        raise GitError(f"git cannot read {path}: {reason}")
+            raise GitError(inert(f"{path} is not in a git repository: there is no history to "
+                             "read"))
+        raise GitError(inert(f"git cannot read {path}: {reason}"))
     root = Path(os.fsdecode(top.stdout.rstrip(b"\n")))
     head = _run(git, root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
     if head.returncode != 0:
-        raise GitError(f"{path}: the repository has no commits yet: there is no history to "
-                       "read")
+        raise GitError(inert(f"{path}: the repository has no commits yet: there is no history "
+                             "to read"))
     return GitRepository(git, root)
 
 
@@ -221,9 +225,11 @@ def _log_command(repository: GitRepository, attributes: str) -> list[str]:
     return [repository.git, "--no-pager",
             *_config_args((f"core.attributesFile={attributes}", *drivers)),
             # --full-history: by default git log hides a side branch whose merge left a
-            # file as it was, which is where an added-then-removed token would be
+            # file as it was, which is where an added-then-removed token would be.
+            # --no-merges: a merge brings nothing its own commits do not show (and old
+            # gits have no --diff-merges)
             "log", "--full-history", "-p", "--no-color", "--no-ext-diff", "--no-textconv",
-            "--no-renames", "--diff-merges=off", "--unified=5", "--src-prefix=a/",
+            "--no-renames", "--no-merges", "--unified=5", "--src-prefix=a/",
             "--dst-prefix=b/", f"--format={_FORMAT}", "--", *PATHSPECS]
 
 
