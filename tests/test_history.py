@@ -577,3 +577,23 @@ def test_a_job_named_like_an_event_is_a_job() -> None:
     top = recognise(".github/workflows/main.yml", "on:",
                     ["+env:", "+  TWINE_PASSWORD: ${{ secrets.PYPI_TOKEN }}"])
     assert [s.job for s in top.sightings] == [None]
+
+
+def test_hostile_file_names_are_printed_inert(tmp_path: Path) -> None:
+    repo = Repo(tmp_path / "r")
+    name = ".github/workflows/x\x1b[2J\n::error::y.yml"
+    repo.commit("2021-01-01T00:00:00+00:00", {name: workflow(WITH_TOKEN)})
+    audit = audit_history(repo.root)
+    [item] = audit.credentials
+    assert item.history.files == (name,) and item.still_used
+    text = render_text(audit, "r")
+    assert "\x1b" not in text and "\\x1b" in text
+    assert not any(line.lstrip().startswith("::") for line in text.splitlines())
+    assert json.loads(render_json(audit, "r"))["credentials"][0]["usages"][0]["path"] == name
+
+
+def test_short_help() -> None:
+    code, out, _ = invoke("history", "-h")
+    assert code == 0 and "Usage: pubaudit history" in out and "--exit-zero" in out
+    code, out, _ = invoke("--help")
+    assert code == 0 and "history" in out

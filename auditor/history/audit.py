@@ -206,9 +206,8 @@ def checklist(credentials: list[AuditedCredential], remote: Remote | None
             steps.append(ChecklistStep(
                 "revoke-token",
                 f"Revoke on {INDEX_NAMES[index]} the API token{'s' if len(names) > 1 else ''} "
-                f"that {held} held ({TOKEN_PAGES[index]}); {INDEX_NAMES[index]} lists your "
-                "tokens with when each was last used, and a project-scoped token is also "
-                "under the project's settings.",
+                f"that {held} held ({TOKEN_PAGES[index]}); {INDEX_NAMES[index]}'s account "
+                "settings list your tokens with their scope and when each was last used.",
                 tuple(names), TOKEN_PAGES[index]))
     for item in in_use:
         history = item.history
