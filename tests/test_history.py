@@ -597,3 +597,24 @@ def test_short_help() -> None:
     assert code == 0 and "Usage: pubaudit history" in out and "--exit-zero" in out
     code, out, _ = invoke("--help")
     assert code == 0 and "history" in out
+
+
+def test_other_ci_services_and_windows_variables(tmp_path: Path) -> None:
+    repo = Repo(tmp_path / "r")
+    repo.commit("2016-01-01T00:00:00+00:00", {
+        "appveyor.yml": """environment:
+  PYPI_PASSWD:
+    secure: c2VjcmV0
+deploy_script:
+  - ps: Invoke-Expression "python -m twine upload -u __token__ --password $env:PYPI_PASSWD dist/*"
+  - cmd: python -m twine upload -p %WHEEL_UPLOAD% dist/*.whl
+  - ps: echo $env:PYTHON
+""",
+        ".travis.yml": "deploy:\n  script: twine upload -u __token__ -p $TRAVIS_PYPI dist/*\n"})
+    repo.commit("2020-01-01T00:00:00+00:00", {"appveyor.yml": None, ".travis.yml": None})
+    audit = audit_history(repo.root)
+    found = {name: c.history.feeds for name, c in by_name(audit).items()}
+    assert found == {"PYPI_PASSWD": ("twine --password",), "WHEEL_UPLOAD": ("twine -p",),
+                     "TRAVIS_PYPI": ("twine -p",)}
+    assert all(c.history.credential.platform == "ci" for c in audit.credentials)
+    assert "the settings of the CI service that ran appveyor.yml" in audit.checklist[0].text

@@ -46,7 +46,9 @@ _TESTPYPI_MACAROON = "AgENdGVzdC5weXBpLm9yZw"  # base64 of the location "test.py
 
 _GITHUB_REF_RE = re.compile(r"(?:\$\{\{\s*)?\b(secrets|vars)\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_-]*)"
                             r"|\[\s*['\"]([A-Za-z_][A-Za-z0-9_-]*)['\"]\s*\])")
-_SHELL_REF_RE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
+# $NAME, ${NAME}, PowerShell's $env:NAME and cmd's %NAME% (AppVeyor, Azure, Windows jobs)
+_SHELL_REF_RE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|(?:env:)?([A-Za-z_][A-Za-z0-9_]*))"
+                           r"|%([A-Za-z_][A-Za-z0-9_]*)%")
 _FED_BEFORE_RE = re.compile(r"([A-Za-z_][\w.-]*)\s*(?:=|:)\s*[\"']?\s*$")
 _OPTION_BEFORE_RE = re.compile(r"(?:^|\s)(--?[A-Za-z][\w-]*)(?:=|\s+)[\"']?\s*$")
 _POETRY_CONFIG_RE = re.compile(r"\bpoetry\s+config\s+(?:--\S+\s+)*(pypi-token|http-basic)\."
@@ -351,6 +353,8 @@ def _handed_to(prefix: str, kind: str, texts: Sequence[str], window: range
                 (None, False)
         if action in THIRD_PARTY_PYPI_ACTIONS and key in THIRD_PARTY_PYPI_ACTIONS[action]:
             return f"{key} input of {action}", True
+        if action is not None and not _ENV_NAME_RE.fullmatch(key):
+            return f"{key} input of {action}", None  # PyPI or not, by the secret's name
     # an environment variable of its own name (a script reads it), not a key like `if:`
     return (key, None) if _ENV_NAME_RE.fullmatch(key) else (None, None)
 
@@ -406,7 +410,7 @@ def recognise(path: str, header: str, lines: Sequence[str], every_line: bool = F
     for i, line in enumerate(lines):
         if not every_line and line[:1] == " ":
             continue
-        if "$" not in line and "pypi-" not in line:
+        if "$" not in line and "%" not in line and "pypi-" not in line:
             lower = line.lower()  # cheaper than one case-insensitive pattern per line
             if "secrets" not in lower and "vars" not in lower and "password" not in lower:
                 continue
@@ -466,7 +470,7 @@ def _line_sightings(kind: str, path: str, header: str, texts: Sequence[str], i: 
                              "github", name.upper()), fed)
     elif kind in ("gitlab", "ci"):
         for match in _SHELL_REF_RE.finditer(text):
-            name = match.group(1) or match.group(2)
+            name = match.group(1) or match.group(2) or match.group(3)
             if name.upper() in _NEVER or name.startswith(_GITLAB_PREDEFINED) or \
                     name.upper().endswith("ID_TOKEN"):  # GitLab's OIDC token, by convention
                 continue
