@@ -323,6 +323,19 @@ jobs:
         with:
           user: ${{ secrets.PYPI_USER }}
       - run: echo "$PYPI_TOKEN"  # a shell variable in a workflow is not a secret
+      - uses: pypa/gh-action-pypi-publish@release/v1
+        with:
+          password: ${{ secrets.NEXUS_PYPI_TOKEN }}  # another index: not revoked on PyPI
+          repository-url: https://nexus.example.com/repository/pypi-internal/
+"""
+NEAR_MISS_PIPELINE = """test:
+  script:
+    - echo $CI_JOB_TOKEN $CODECOV_TOKEN
+publish-internal:
+  script:
+    - uv publish
+      --publish-url https://nexus.example.com/repository/pypi-releases/
+      --password "$NEXUS_PYPI_PASSWORD"
 """
 
 
@@ -330,7 +343,7 @@ def test_non_pypi_secrets_and_near_misses_stay_silent(tmp_path: Path) -> None:
     repo = Repo(tmp_path / "r")
     repo.commit("2021-01-01T00:00:00+00:00", {
         ".github/workflows/ci.yml": NEAR_MISSES,
-        ".gitlab-ci.yml": "test:\n  script:\n    - echo $CI_JOB_TOKEN $CODECOV_TOKEN\n",
+        ".gitlab-ci.yml": NEAR_MISS_PIPELINE,
         "scripts/fake.sh": "TOKEN=pypi-----------------------------------------------------"
                            "-----------------------------------------------\n",
         ".pypirc": "[pypi]\nusername = __token__\npassword = <your token>\n",

@@ -56,6 +56,10 @@ _POETRY_CONFIG_RE = re.compile(r"\bpoetry\s+config\s+(?:--\S+\s+)*(pypi-token|ht
 _TOOL_RE = re.compile(r"\b(" + "|".join(_PYTHON_TOOLS) + r")\b")
 _USES_RE = re.compile(r"^\s*(?:-\s+)?uses\s*:\s*[\"']?([^@\s\"'#]+)")
 _TESTPYPI_RE = re.compile(r"test\.pypi\.org|\btest[-_]?pypi\b", re.I)
+# Where an upload's index is named: repository-url, --publish-url, TWINE_REPOSITORY_URL...
+_INDEX_KEY_RE = re.compile(r"repositor|publish[-_]url|index[-_](?:url|repo)|publish[-_]repo|"
+                           r"(?:^|\s)-r[\s=]", re.I)
+_URL_RE = re.compile(r"https?://[^\s\"'<>]+")
 
 # Names: a PyPI credential by its name alone, and names that are never one.
 _PYPI_WORD_RE = re.compile(r"PYPI|TWINE", re.I)
@@ -294,21 +298,26 @@ def _job(kind: str, path: str, texts: Sequence[str], i: int, header: str) -> str
 
 
 def _index(name: str, feeds: str | None, texts: Sequence[str], window: range) -> str:
-    """``testpypi`` when the name, the variable it feeds or the step says TestPyPI."""
+    """``testpypi`` when the name, the variable it feeds or the step says TestPyPI;
+    ``other`` when the step uploads to another index (a Nexus, an Artifactory: its token
+    is not revoked on PyPI); else ``pypi``."""
     if re.search(r"TEST", name, re.I) and _PYPI_WORD_RE.search(name):
         return "testpypi"
     if feeds and _TESTPYPI_RE.search(feeds):
         return "testpypi"
+    found: set[str] = set()
     for j in window:
         text = texts[j]
         if "test" in text.lower() and _TESTPYPI_RE.search(text):
-            for match in re.finditer(r"https?://\S+", text):
-                if index_of_url(match.group().strip("'\",")) == "testpypi":
-                    return "testpypi"
             for word in re.findall(r"[\w-]+", text):
                 if index_of_name(word) == "testpypi" and word.lower() != "test":
                     return "testpypi"
-    return "pypi"
+        if "://" in text and _INDEX_KEY_RE.search(text):
+            found.update(index_of_url(match.group().strip("'\",)"))
+                         for match in _URL_RE.finditer(text))
+    if "testpypi" in found:
+        return "testpypi"
+    return "other" if "other" in found and "pypi" not in found else "pypi"
 
 
 def _action(texts: Sequence[str], window: range) -> str | None:
@@ -437,10 +446,11 @@ def _line_sightings(kind: str, path: str, header: str, texts: Sequence[str], i: 
         return window
 
     def add(credential: CredentialId, feeds: str | None) -> None:
-        out.append(Sighting(credential, i, feeds, _index(credential.name if not
-                                                          credential.committed else "",
-                                                          feeds, texts, around()),
-                            _job(kind, path, texts, i, header)))
+        index = _index(credential.name if not credential.committed else "", feeds, texts,
+                       around())
+        if index != "other":  # another index's token is not revoked on PyPI
+            out.append(Sighting(credential, i, feeds, index,
+                                _job(kind, path, texts, i, header)))
 
     tokens = _literal_tokens(text) if "pypi-" in text else []
     for start, token in tokens:
