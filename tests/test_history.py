@@ -631,3 +631,15 @@ deploy_script:
                      "TRAVIS_PYPI": ("twine -p",)}
     assert all(c.history.credential.platform == "ci" for c in audit.credentials)
     assert "the settings of the CI service that ran appveyor.yml" in audit.checklist[0].text
+
+
+def test_a_shallow_clone_says_what_is_missing(leftover: Repo, tmp_path: Path) -> None:
+    clone = tmp_path / "clone"
+    subprocess.run([GIT or "git", "clone", "-q", "--depth", "1", leftover.root.as_uri(),
+                    str(clone)], check=True, capture_output=True,
+                   env=_env("2024-01-01T00:00:00+00:00"))
+    audit = audit_history(clone)
+    assert audit.credentials == () and audit.commits == 1
+    assert audit.notes[0].startswith("this is a shallow clone")
+    assert "fetch-depth: 0" in render_text(audit, "clone")
+    assert not audit_history(leftover.root).notes

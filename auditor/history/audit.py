@@ -113,6 +113,10 @@ def audit_history(path: Path) -> HistoryAudit:
     repository = open_repository(path)
     past, today = Ledger(), Ledger()
     commits, notes = _read_history(repository, past)
+    if repository.shallow:
+        notes.insert(0, "this is a shallow clone: the history before its oldest commit is "
+                        "missing, and with it the credentials it used (`git fetch "
+                        "--unshallow`; actions/checkout: `fetch-depth: 0`)")
     notes += _read_working_tree(repository, today)
     local = past.local_names | today.local_names
     now = {c.credential: c for c in today.credentials(local)}

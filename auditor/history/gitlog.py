@@ -108,6 +108,7 @@ class GitRepository:
 
     git: str  # the executable found on PATH
     root: Path  # the top of the working tree
+    shallow: bool = False  # a shallow clone: the older history is not there to read
 
 
 def _environment() -> dict[str, str]:
@@ -150,19 +151,21 @@ def open_repository(path: Path) -> GitRepository:
         raise GitError("git is not installed (or not on PATH): `pubaudit history` reads the "
                        "history with the git command")
     directory = path if path.is_dir() else path.parent
-    top = _run(git, directory, "rev-parse", "--show-toplevel")
+    top = _run(git, directory, "rev-parse", "--show-toplevel", "--is-shallow-repository")
     if top.returncode != 0:
         reason = _first_line(top.stderr)
         if "not a git repository" in reason:
             raise GitError(inert(f"{path} is not in a git repository: there is no history to "
                              "read"))
         raise GitError(inert(f"git cannot read {path}: {reason}"))
-    root = Path(os.fsdecode(top.stdout.rstrip(b"\n")))
+    output = top.stdout.rstrip(b"\n").rsplit(b"\n", 1)
+    root = Path(os.fsdecode(output[0]))
+    shallow = len(output) > 1 and output[1].strip() == b"true"
     head = _run(git, root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
     if head.returncode != 0:
         raise GitError(inert(f"{path}: the repository has no commits yet: there is no history "
                              "to read"))
-    return GitRepository(git, root)
+    return GitRepository(git, root, shallow)
 
 
 def working_tree_files(repository: GitRepository) -> list[str]:
