@@ -643,3 +643,27 @@ def test_a_shallow_clone_says_what_is_missing(leftover: Repo, tmp_path: Path) ->
     assert audit.notes[0].startswith("this is a shallow clone")
     assert "fetch-depth: 0" in render_text(audit, "clone")
     assert not audit_history(leftover.root).notes
+
+
+def test_long_lines_are_cut_and_counted() -> None:
+    from io import BytesIO
+
+    from auditor.history.gitlog import MAX_LINE, LogStream, _lines
+
+    huge = b"+" + b"a" * (3 * 1024 * 1024)  # spans several reads of the pipe
+    data = b"first\n" + huge + b"\n" + b"b" * (MAX_LINE + 5) + b"\nlast\n" + b"tail"
+    stream = LogStream(iter(()))
+    lines = list(_lines(stream, BytesIO(data)))
+    assert [len(line) for line in lines] == [5, MAX_LINE, MAX_LINE, 4, 4]
+    assert lines[0] == "first" and lines[-2:] == ["last", "tail"]
+    assert stream.long_lines == 2 and stream.exhausted and not stream.truncated
+
+
+def test_a_stream_over_its_bound_is_cut_with_a_note(leftover: Repo,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from auditor.history import gitlog
+
+    monkeypatch.setattr(gitlog, "MAX_BYTES", 64)
+    audit = audit_history(leftover.root)
+    assert audit.commits <= 1
+    assert any("older commits were not read" in note for note in audit.notes)
