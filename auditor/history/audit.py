@@ -22,7 +22,7 @@ from auditor.history.gitlog import (
     open_repository,
     working_tree_files,
 )
-from auditor.history.ledger import CredentialHistory, Ledger, Usage
+from auditor.history.ledger import CredentialHistory, Ledger, Usage, describe_usages
 from auditor.history.recognise import recognise
 from auditor.reading.gitremote import Remote, origin
 from auditor.reading.source import read_regular, split_lines
@@ -133,10 +133,6 @@ def _short(history: CredentialHistory, which: str) -> str:
     return f"{commit.hash[:12]}, {commit.date[:10]}" if commit else "not committed"
 
 
-def _usages(usages: tuple[Usage, ...]) -> str:
-    return ", ".join(f"{u.path} (job {u.job})" if u.job else u.path for u in usages)
-
-
 def _indexes(history: CredentialHistory) -> list[str]:
     return [index for index in ("pypi", "testpypi") if index in history.indexes] or ["pypi"]
 
@@ -182,19 +178,21 @@ def checklist(credentials: list[AuditedCredential], remote: Remote | None
     in_use = [c for c in credentials if not c.history.credential.committed and c.still_used]
     for item in committed:
         history = item.history
+        name = history.credential.name
         for index in _indexes(history):
-            where = (f"it is still in {_usages(item.used_today)}" if item.still_used else
-                     "even though a later commit removed it")
-            what = ("the API token" if history.credential.kind == "token" else
-                    "the credential (an API token, or your account password: change it)")
+            what = (f"the API token {name}" if history.credential.kind == "token" else
+                    f"the token committed as the {name} (or change the password, if it is "
+                    "your account's)")
+            still = (f"; it is still in {describe_usages(item.used_today)}, so remove it "
+                     "from there too" if item.still_used else
+                     ", even though a later commit removed it")
             steps.append(ChecklistStep(
                 "revoke-now",
-                f"Revoke {what} committed as {history.credential.name} on "
-                f"{INDEX_NAMES[index]} now ({TOKEN_PAGES[index]}): it was committed in "
-                f"{', '.join(history.files)} ({_short(history, 'first')}) and anyone who can "
-                f"clone the repository can read it in the history, {where}. Then publish "
-                "with trusted publishing.",
-                (history.credential.name,), TOKEN_PAGES[index]))
+                f"Revoke {what} on {INDEX_NAMES[index]} now ({TOKEN_PAGES[index]}): it was "
+                f"committed in {', '.join(history.files)} ({_short(history, 'first')}), and "
+                f"anyone who can clone the repository can read it in the history{still}. "
+                "Then publish with trusted publishing.",
+                (name,), TOKEN_PAGES[index]))
     for item in leftover:
         history = item.history
         where, url = _secret_place(history, remote)
@@ -219,7 +217,7 @@ def checklist(credentials: list[AuditedCredential], remote: Remote | None
         tokens = " and ".join(TOKEN_PAGES[i] for i in _indexes(history))
         steps.append(ChecklistStep(
             "migrate",
-            f"The {_label(history)} is still used by {_usages(item.used_today)}: migrate "
+            f"The {_label(history)} is still used by {describe_usages(item.used_today)}: migrate "
             "that upload to trusted publishing first (`pubaudit scan` shows what the publish "
             "job still lacks, `pubaudit publishers` the values to register on PyPI), remove "
             f"it from the files, then delete it ({where}) and revoke its token ({tokens}).",

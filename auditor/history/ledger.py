@@ -10,7 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from auditor.history.diff import Commit
-from auditor.history.recognise import CredentialId, Recognised
+from auditor.history.recognise import CredentialId, Recognised, file_kind
+
+# What the name beside a path is, by the kind of file.
+_UNIT = {"github": "job", "gitlab": "job", "ini": "section", "pypirc": "section",
+         "make": "target", "nox": "session"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +23,21 @@ class Usage:
 
     path: str
     job: str | None
+
+
+def describe_usages(usages: tuple[Usage, ...]) -> str:
+    """``a.yml (jobs build, publish), tox.ini (section testenv:release), x.sh``."""
+    units: dict[str, list[str]] = {}
+    for usage in usages:
+        units.setdefault(usage.path, [])
+        if usage.job:
+            units[usage.path].append(usage.job)
+    out = []
+    for path, names in units.items():
+        unit = _UNIT.get(file_kind(path), "job")
+        out.append(f"{path} ({unit}{'s' if len(names) > 1 else ''} {', '.join(names)})"
+                   if names else path)
+    return ", ".join(out)
 
 
 @dataclass(frozen=True, slots=True)

@@ -464,8 +464,8 @@ def _line_sightings(kind: str, path: str, header: str, texts: Sequence[str], i: 
         if match and not PLACEHOLDER_RE.match(match.group(1).strip("'\"")):
             value = match.group(1)
             add(CredentialId("pypirc-password", "file",
-                             f"password in {path} ({len(value)} characters)",
-                             _fingerprint(value)), "password")
+                             f"password in {path}",
+                             _fingerprint(value)), None)
     if kind == "github":
         for match in _GITHUB_REF_RE.finditer(text):
             name = match.group(2) or match.group(3)

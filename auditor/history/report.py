@@ -14,7 +14,7 @@ from auditor import __version__
 from auditor.history.audit import INDEX_NAMES, AuditedCredential, HistoryAudit
 from auditor.history.diff import Commit
 from auditor.history.gitlog import CI_PATHS, RELEASE_PATHS
-from auditor.history.ledger import Usage
+from auditor.history.ledger import Usage, describe_usages
 from auditor.output.inert import inert, no_commands, surrogate_safe
 from auditor.output.redact import redact
 
@@ -77,16 +77,6 @@ def _when(commit: Commit | None) -> str:
     return f"{commit.hash[:12]} ({commit.date})" if commit else "not committed yet"
 
 
-def _places(usages: tuple[Usage, ...]) -> str:
-    jobs: dict[str, list[str]] = {}
-    for usage in usages:
-        jobs.setdefault(usage.path, [])
-        if usage.job:
-            jobs[usage.path].append(usage.job)
-    return ", ".join(f"{path} (job{'s' if len(names) > 1 else ''} {', '.join(names)})"
-                     if names else path for path, names in jobs.items())
-
-
 def _heading(item: AuditedCredential) -> str:
     credential = item.history.credential
     indexes = " and ".join(INDEX_NAMES[i] for i in item.history.indexes) or "PyPI"
@@ -125,13 +115,13 @@ def render_text(audit: HistoryAudit, display: str) -> str:
         out.append(inert("  " + _heading(item)))
         if history.feeds:
             out.append(_wrap("handed to: ", ", ".join(history.feeds)))
-        out.append(_wrap("used by:   ", _places(history.usages)))
+        out.append(_wrap("used by:   ", describe_usages(history.usages)))
         out.append(inert(f"    first:     {_when(history.first)}"))
         last = _when(history.last)
         out.append(inert(f"    last:      {last}" + (
             "" if item.still_used or history.last is None else "  (removed)")))
         if item.still_used:
-            out.append(_wrap("today:     ", _places(item.used_today)))
+            out.append(_wrap("today:     ", describe_usages(item.used_today)))
     out.append("")
     out.append("Checklist, in this order:")
     for number, step in enumerate(audit.checklist, 1):
