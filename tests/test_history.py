@@ -667,3 +667,53 @@ def test_a_stream_over_its_bound_is_cut_with_a_note(leftover: Repo,
     audit = audit_history(leftover.root)
     assert audit.commits <= 1
     assert any("older commits were not read" in note for note in audit.notes)
+
+
+def test_a_gitlab_variable_only_a_script_reads(tmp_path: Path) -> None:
+    repo = Repo(tmp_path / "r", "git@gitlab.com:acme/widget.git")
+    repo.commit("2021-01-01T00:00:00+00:00", {
+        ".gitlab-ci.yml": "publish:\n  script:\n    - ./scripts/publish.sh\n",
+        "scripts/publish.sh": '#!/bin/sh\ntwine upload -u __token__ -p "$PYPI_UPLOAD" dist/*\n',
+        "scripts/minted.sh": 'TOKEN=$(python mint.py "$PYPI_ID_TOKEN")\n'
+                             'twine upload -u __token__ -p "$TOKEN" dist/*\n'})
+    audit = audit_history(repo.root)
+    [item] = audit.credentials
+    assert (item.history.credential.platform, item.history.credential.name) == (
+        "gitlab", "PYPI_UPLOAD")
+    assert item.history.feeds == ("twine -p",) and item.still_used
+    assert [u.path for u in item.used_today] == ["scripts/publish.sh"]
+
+
+def test_release_files_that_read_a_github_secret_are_listed_with_it(tmp_path: Path) -> None:
+    repo = Repo(tmp_path / "r")
+    repo.commit("2021-01-01T00:00:00+00:00", {
+        ".github/workflows/release.yml": """on: push
+jobs:
+  release:
+    runs-on: ubuntu-latest
+    steps:
+      - run: tox -e release && make upload
+        env:
+          TWINE_PASSWORD: ${{ secrets.PYPI_TOKEN }}
+""",
+        "tox.ini": "[testenv:release]\ncommands = twine upload -p {env:TWINE_PASSWORD} dist/*\n",
+        "Makefile": "upload:\n\ttwine upload --password $(TWINE_PASSWORD) dist/*\n",
+        "noxfile.py": 'def release(session):\n    token = os.environ["TWINE_PASSWORD"]\n'})
+    removed = repo.commit("2023-01-01T00:00:00+00:00", {".github/workflows/release.yml":
+                                                        "on: push\n"})
+    audit = audit_history(repo.root)
+    [item] = audit.credentials
+    assert item.history.credential.name == "PYPI_TOKEN" and not item.still_used
+    assert [(u.path, u.job) for u in item.history.usages] == [
+        (".github/workflows/release.yml", "release"), ("Makefile", "upload"),
+        ("noxfile.py", "release"), ("tox.ini", "testenv:release")]
+    assert item.history.last is not None and item.history.last.hash == removed
+    assert "tox.ini (section testenv:release)" in render_text(audit, "r")
+
+
+def test_a_release_file_alone_is_the_maintainers_environment(tmp_path: Path) -> None:
+    repo = Repo(tmp_path / "r")
+    repo.commit("2021-01-01T00:00:00+00:00", {
+        ".github/workflows/ci.yml": "on: push\njobs:\n  test:\n    steps:\n      - run: tox\n",
+        "Makefile": "release:\n\ttwine upload -p $(PYPI_TOKEN) dist/*\n"})
+    assert audit_history(repo.root).credentials == ()

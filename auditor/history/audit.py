@@ -8,7 +8,7 @@ clone the repository, so it is revoked first, whether or not a later commit remo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from auditor.history.diff import ParseStats, parse
@@ -23,7 +23,7 @@ from auditor.history.gitlog import (
     working_tree_files,
 )
 from auditor.history.ledger import CredentialHistory, Ledger, Usage, describe_usages
-from auditor.history.recognise import recognise
+from auditor.history.recognise import CredentialId, file_kind, recognise
 from auditor.reading.gitremote import Remote, origin
 from auditor.reading.source import read_regular, split_lines
 
@@ -72,11 +72,15 @@ class HistoryAudit:
                         for c in self.credentials) else 0
 
 
-def _read_history(repository: GitRepository, ledger: Ledger) -> tuple[int, list[str]]:
+def _read_history(repository: GitRepository, ledger: Ledger
+                  ) -> tuple[int, list[str], bool]:
+    """Commits read, notes, and whether a GitLab CI file was ever changed."""
     stats = ParseStats()
     notes: list[str] = []
+    gitlab = False
     with log_lines(repository) as stream:
         for hunk in parse(stream.lines, stats):
+            gitlab = gitlab or file_kind(hunk.path) == "gitlab"
             found = recognise(hunk.path, hunk.header, hunk.lines)
             if found.sightings or found.local_names:
                 ledger.add(hunk.commit, hunk.path, found)
@@ -89,12 +93,14 @@ def _read_history(repository: GitRepository, ledger: Ledger) -> tuple[int, list[
     if stats.files_cut:
         notes.append(f"{stats.files_cut} file changes longer than {MAX_FILE_LINES} lines "
                      "were read up to there")
-    return stats.commits, notes
+    return stats.commits, notes, gitlab
 
 
-def _read_working_tree(repository: GitRepository, ledger: Ledger) -> list[str]:
+def _read_working_tree(repository: GitRepository, ledger: Ledger) -> tuple[list[str], bool]:
+    """Notes, and whether the working tree has a GitLab CI file."""
     notes = []
-    for name in working_tree_files(repository):
+    names = working_tree_files(repository)
+    for name in names:
         data = read_regular(repository.root / name, MAX_TREE_FILE, repository.root)
         if isinstance(data, str):
             if "cannot be read: No such file" not in data:  # deleted, not yet committed
@@ -105,27 +111,70 @@ def _read_working_tree(repository: GitRepository, ledger: Ledger) -> list[str]:
         text = data.decode("utf-8", "replace")
         lines = [" " + line for line in split_lines(text)]
         ledger.add(None, name, recognise(name, "", lines, every_line=True))
-    return notes
+    return notes, any(file_kind(name) == "gitlab" for name in names)
 
 
 def audit_history(path: Path) -> HistoryAudit:
     """Audit the history of the repository ``path`` is in; raises ``GitError``."""
     repository = open_repository(path)
     past, today = Ledger(), Ledger()
-    commits, notes = _read_history(repository, past)
+    commits, notes, gitlab_before = _read_history(repository, past)
     if repository.shallow:
         notes.insert(0, "this is a shallow clone: the history before its oldest commit is "
                         "missing, and with it the credentials it used (`git fetch "
                         "--unshallow`; actions/checkout: `fetch-depth: 0`)")
-    notes += _read_working_tree(repository, today)
+    tree_notes, gitlab_now = _read_working_tree(repository, today)
+    notes += tree_notes
     local = past.local_names | today.local_names
     now = {c.credential: c for c in today.credentials(local)}
     audited = [AuditedCredential(c, now.pop(c.credential).usages if c.credential in now
                                  else ()) for c in past.credentials(local)]
     audited += [AuditedCredential(c, c.usages) for c in now.values()]
+    audited = attribute_env_reads(audited, gitlab_before or gitlab_now)
     remote = origin(repository.root)
     return HistoryAudit(repository.root, remote, commits, tuple(audited),
                         checklist(audited, remote), tuple(notes))
+
+
+def _merged(target: AuditedCredential, reads: AuditedCredential) -> AuditedCredential:
+    """``target`` with the files that read it from the environment added."""
+    past, extra = target.history, reads.history
+    commits = [c for c in (past.first, past.last, extra.first, extra.last) if c is not None]
+    first = min(commits, key=lambda c: c.timestamp) if commits else None
+    last = max(commits, key=lambda c: c.timestamp) if commits else None
+    usages = tuple(sorted(set(past.usages) | set(extra.usages),
+                          key=lambda u: (u.path, u.job or "")))
+    today = target.used_today
+    if target.still_used:  # a script reading it keeps it used only while the CI sets it
+        today = tuple(sorted(set(today) | set(reads.used_today),
+                             key=lambda u: (u.path, u.job or "")))
+    return AuditedCredential(replace(past, first=first, last=last, usages=usages,
+                                     commits=past.commits + extra.commits), today)
+
+
+def attribute_env_reads(audited: list[AuditedCredential], gitlab: bool
+                        ) -> list[AuditedCredential]:
+    """Give each variable a release file reads (``$PYPI_TOKEN`` in ``scripts/publish.sh``,
+    ``{env:TWINE_PASSWORD}`` in tox.ini) to the CI credential that sets it: the secret of
+    that name or the one handed to that variable. With no such credential, in a repository
+    with GitLab CI it is a CI/CD variable (GitLab hands every one to every job's scripts);
+    otherwise it is the release manager's own environment, not CI's, and left out."""
+    found = {item.history.credential: item for item in audited
+             if item.history.credential.platform != "env"}
+    for reads in (item for item in audited if item.history.credential.platform == "env"):
+        name = reads.history.credential.name
+        targets = [key for key, item in found.items() if not key.committed and
+                   (key.name == name or name in item.history.feeds)]
+        if not targets and gitlab:
+            key = CredentialId("variable", "gitlab", name)
+            found[key] = AuditedCredential(replace(reads.history, credential=key),
+                                           reads.used_today)
+            continue
+        for key in targets:
+            found[key] = _merged(found[key], reads)
+    return sorted(found.values(), key=lambda item: (
+        item.history.first is None, item.history.first.timestamp if item.history.first
+        else 0, item.history.credential.kind, item.history.credential.name))
 
 
 def _short(history: CredentialHistory, which: str) -> str:

@@ -105,8 +105,8 @@ class Ledger:
         out = []
         for entry in self._entries.values():
             credential = entry.credential
-            if credential.kind == "variable" and credential.platform in ("gitlab", "ci") and \
-                    credential.name in local:
+            if credential.kind == "variable" and \
+                    credential.platform in ("gitlab", "ci", "env") and credential.name in local:
                 continue
             out.append(CredentialHistory(
                 credential, entry.first, entry.last,

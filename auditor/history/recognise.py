@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -49,6 +49,11 @@ _GITHUB_REF_RE = re.compile(r"(?:\$\{\{\s*)?\b(secrets|vars)\s*(?:\.\s*([A-Za-z_
 # $NAME, ${NAME}, PowerShell's $env:NAME and cmd's %NAME% (AppVeyor, Azure, Windows jobs)
 _SHELL_REF_RE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|(?:env:)?([A-Za-z_][A-Za-z0-9_]*))"
                            r"|%([A-Za-z_][A-Za-z0-9_]*)%")
+# How a release file (script, Makefile, tox, nox) reads a variable: $NAME, ${NAME}, make's
+# $(NAME), tox's {env:NAME}, Python's os.environ["NAME"] / .get("NAME") / getenv("NAME")
+_ENV_READ_RE = re.compile(r"\$(?:\{([A-Za-z_]\w*)\}|\(([A-Za-z_]\w*)\)|([A-Za-z_]\w*))"
+                          r"|\{env:([A-Za-z_]\w*)"
+                          r"|\b(?:environ(?:\.get)?|getenv)\s*[\[(]\s*['\"]([A-Za-z_]\w*)['\"]")
 _FED_BEFORE_RE = re.compile(r"([A-Za-z_][\w.-]*)\s*(?:=|:)\s*[\"']?\s*$")
 _OPTION_BEFORE_RE = re.compile(r"(?:^|\s)(--?[A-Za-z][\w-]*)(?:=|\s+)[\"']?\s*$")
 _POETRY_CONFIG_RE = re.compile(r"\bpoetry\s+config\s+(?:--\S+\s+)*(pypi-token|http-basic)\."
@@ -91,7 +96,10 @@ class CredentialId:
     """What a maintainer deletes or revokes: its kind, where it is kept, and its name."""
 
     kind: str  # "secret" | "variable" | "token" (committed in clear) | "pypirc-password"
-    platform: str  # "github" | "gitlab" | "ci" (another CI service) | "file" (committed)
+    # "github" | "gitlab" | "ci" (another CI service) | "file" (committed in clear) | "env"
+    # (read by a release file from its environment: the audit gives it to the CI that sets
+    # it, and never reports it as such)
+    platform: str
     name: str  # the secret's or variable's name; for a committed one a redacted description
     fingerprint: str = ""  # committed ones: a hash of the value, which tells two apart
 
@@ -426,7 +434,7 @@ def recognise(path: str, header: str, lines: Sequence[str], every_line: bool = F
         if texts is None:
             texts = [_text(text) for text in lines]
         out += _line_sightings(kind, path, header, texts, i)
-    if kind not in ("gitlab", "ci"):
+    if kind in ("github", "pypirc"):
         return Recognised(tuple(out))
     return Recognised(tuple(out), frozenset(_local_names(
         kind, texts if texts is not None else [_text(text) for text in lines])))
@@ -481,11 +489,25 @@ def _line_sightings(kind: str, path: str, header: str, texts: Sequence[str], i: 
     elif kind in ("gitlab", "ci"):
         for match in _SHELL_REF_RE.finditer(text):
             name = match.group(1) or match.group(2) or match.group(3)
-            if name.upper() in _NEVER or name.startswith(_GITLAB_PREDEFINED) or \
-                    name.upper().endswith("ID_TOKEN"):  # GitLab's OIDC token, by convention
-                continue
-            fed, pypi = _handed_to(text[:match.start()], kind, texts, around())
-            if pypi is False or not (pypi or pypi_by_name(name)):
-                continue
-            add(CredentialId("variable", kind, name), fed)
+            fed, pypi = _variable(name, text[:match.start()], kind, texts, around)
+            if pypi:
+                add(CredentialId("variable", kind, name), fed)
+    elif kind != "pypirc":
+        # A release file reads what the CI hands it; audit decides whose variable it is.
+        for match in _ENV_READ_RE.finditer(text):
+            name = next(group for group in match.groups() if group)
+            fed, pypi = _variable(name, text[:match.start()], kind, texts, around)
+            if pypi:
+                add(CredentialId("variable", "env", name), fed)
     return out
+
+
+def _variable(name: str, prefix: str, kind: str, texts: Sequence[str],
+              around: Callable[[], range]) -> tuple[str | None, bool]:
+    """What a variable reference is handed to, and whether it is a PyPI credential."""
+    upper = name.upper()
+    if upper in _NEVER or name.startswith(_GITLAB_PREDEFINED) or \
+            upper.endswith("ID_TOKEN"):  # GitLab's OIDC token, by convention
+        return None, False
+    fed, pypi = _handed_to(prefix, kind, texts, around())
+    return fed, pypi is not False and (pypi is True or pypi_by_name(name))
