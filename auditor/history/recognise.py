@@ -21,7 +21,9 @@ the history is a stream of diffs, not of parseable files.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
+import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -376,8 +378,17 @@ def _handed_to(prefix: str, kind: str, texts: Sequence[str], window: range
     return (key, None) if _ENV_NAME_RE.fullmatch(key) else (None, None)
 
 
+@cache
+def _run_key() -> bytes:
+    return secrets.token_bytes(32)
+
+
 def _fingerprint(value: str) -> str:
-    return hashlib.sha256(value.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    """Tells two committed values apart within one run. Keyed with a random key of the run,
+    not a plain hash: a .pypirc password may be a guessable one, and a published hash of it
+    could be tested offline."""
+    return hmac.new(_run_key(), value.encode("utf-8", "surrogateescape"),
+                    hashlib.sha256).hexdigest()[:16]
 
 
 def _literal_tokens(text: str) -> list[tuple[int, str]]:
