@@ -717,3 +717,19 @@ def test_a_release_file_alone_is_the_maintainers_environment(tmp_path: Path) -> 
         ".github/workflows/ci.yml": "on: push\njobs:\n  test:\n    steps:\n      - run: tox\n",
         "Makefile": "release:\n\ttwine upload -p $(PYPI_TOKEN) dist/*\n"})
     assert audit_history(repo.root).credentials == ()
+
+
+def test_the_repository_config_cannot_run_a_program(leftover: Repo, tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    command = f"sh -c 'touch {marker}' --"
+    for key, value in (("diff.evil.textconv", command), ("diff.evil.command", command),
+                       ("diff.external", command), ("core.pager", command),
+                       ("log.showSignature", "true"), ("gpg.program", command),
+                       ("core.fsmonitor", command)):
+        leftover.git("config", key, value)
+    leftover.commit("2022-06-01T00:00:00+00:00", {".gitattributes": "* diff=evil\n",
+                                                  ".github/workflows/x.yml": "on: push\n"})
+    marker.unlink(missing_ok=True)  # committing may have run the fsmonitor hook
+    audit = audit_history(leftover.root)
+    assert [c.history.credential.name for c in audit.credentials] == ["PYPI_API_TOKEN"]
+    assert not marker.exists()
