@@ -733,3 +733,14 @@ def test_the_repository_config_cannot_run_a_program(leftover: Repo, tmp_path: Pa
     audit = audit_history(leftover.root)
     assert [c.history.credential.name for c in audit.credentials] == ["PYPI_API_TOKEN"]
     assert not marker.exists()
+
+
+def test_a_long_file_full_of_secrets_is_read_in_one_pass() -> None:
+    # 5,000 credential lines in one job: each line's job and step come from one pass and
+    # a bounded window, not a scan back to the top of the file per line
+    lines = [" on: push", " jobs:", "   publish:", "     env:"]
+    lines += [f"       TWINE_PASSWORD_{n}: ${{{{ secrets.PYPI_TOKEN_{n} }}}}"
+              for n in range(5_000)]
+    found = recognise(".github/workflows/release.yml", "", lines, every_line=True)
+    assert len(found.sightings) == 5_000
+    assert {s.job for s in found.sightings} == {"publish"}

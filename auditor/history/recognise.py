@@ -214,6 +214,9 @@ def _is_item(text: str) -> bool:
     return stripped.startswith("- ") or stripped == "-"
 
 
+_WINDOW = 40  # lines a step is looked for on each side: a step is short, a file may not be
+
+
 def _step_window(texts: Sequence[str], i: int, base: int) -> range:
     """The lines of the step (or job-level block) around line ``i``: back to the list item
     or key that opens it, forward to the next one. ``base`` is the indentation of a job
@@ -224,7 +227,7 @@ def _step_window(texts: Sequence[str], i: int, base: int) -> range:
     indent, item = _indent(own), _is_item(own)
     start = i
     if not item:
-        for j in range(i - 1, -1, -1):
+        for j in range(i - 1, max(i - _WINDOW, 0) - 1, -1):
             text = texts[j]
             if not text.strip():
                 continue
@@ -238,8 +241,8 @@ def _step_window(texts: Sequence[str], i: int, base: int) -> range:
                 start = j
                 break
             start = j
-    end = len(texts)
-    for k in range(i + 1, len(texts)):
+    end = min(len(texts), i + _WINDOW + 1)
+    for k in range(i + 1, end):
         text = texts[k]
         if not text.strip():
             continue
@@ -256,55 +259,52 @@ def _step_window(texts: Sequence[str], i: int, base: int) -> range:
     return range(start, end)
 
 
-def _github_job(texts: Sequence[str], i: int, header: str) -> str | None:
-    """The job of a workflow line: the nearest two-space key above it, in the hunk or in
-    the header git found above the hunk, unless a top-level key other than ``jobs:``
-    comes first."""
+def _github_jobs(texts: Sequence[str], header: str) -> list[str | None]:
+    """The job of each line of a workflow hunk: the nearest two-space key with nothing
+    after it above the line (in the hunk, or the header git found above it), unless a
+    top-level key other than ``jobs:`` comes in between. Such a key above an expression is
+    always a job (``on:`` holds no expressions, ``env:`` keys have values), even one named
+    like an event (``release:``)."""
     candidate: str | None = None
     parent: str | None = None
-    for j in range(i, -1, -1):
-        match = _GITHUB_KEY_RE.match(texts[j])
-        if match is None:
-            continue
+    match = _GITHUB_KEY_RE.match(header) if header else None
+    if match is not None:
         if match.group(1):
-            candidate = candidate or match.group(2)
+            candidate = match.group(2)
         else:
             parent = match.group(2)
-            break
-    if parent is None:
-        match = _GITHUB_KEY_RE.match(header) if header else None
+    out: list[str | None] = []
+    for text in texts:
+        match = _GITHUB_KEY_RE.match(text)
         if match is not None:
             if match.group(1):
-                candidate = candidate or match.group(2)
+                candidate = match.group(2)
             else:
-                parent = match.group(2)
-    # A key with nothing after it, two spaces in, above an expression: a job (`on:` holds no
-    # expressions, `env:` keys have values), even one named like an event (`release:`).
-    return candidate if parent in (None, "jobs") else None
+                parent, candidate = match.group(2), None
+        out.append(candidate if parent in (None, "jobs") else None)
+    return out
 
 
-def _job(kind: str, path: str, texts: Sequence[str], i: int, header: str) -> str | None:
+def jobs_of(kind: str, path: str, texts: Sequence[str], header: str) -> list[str | None]:
     """The job (workflow, pipeline), tox environment or section (INI, TOML), target
-    (make, just) or session (nox) that line ``i`` is in, or ``None``."""
+    (make, just) or session (nox) of each line, in one pass: a long file with many
+    credentials must not be scanned back once per credential."""
     if kind == "github":
-        return _github_job(texts, i, header) if path.startswith(".github/workflows/") \
-            else None
+        return _github_jobs(texts, header) if path.startswith(".github/workflows/") \
+            else [None] * len(texts)
     pattern = {"gitlab": _GITLAB_JOB_RE, "ini": _SECTION_RE, "pypirc": _SECTION_RE,
                "make": _TARGET_RE, "nox": _SESSION_RE}.get(kind)
     if pattern is None:
-        return None
-    name: str | None = None
-    for j in range(i, -1, -1):
-        match = pattern.match(texts[j])
+        return [None] * len(texts)
+    match = pattern.match(header) if header else None
+    name = match.group(1) if match else None
+    out: list[str | None] = []
+    for text in texts:
+        match = pattern.match(text)
         if match:
             name = match.group(1)
-            break
-    if name is None and header:
-        match = pattern.match(header)
-        name = match.group(1) if match else None
-    if kind == "gitlab" and name in _GITLAB_KEYWORDS:
-        return None
-    return name
+        out.append(None if kind == "gitlab" and name in _GITLAB_KEYWORDS else name)
+    return out
 
 
 def _index(name: str, feeds: str | None, texts: Sequence[str], window: range) -> str:
@@ -434,6 +434,7 @@ def recognise(path: str, header: str, lines: Sequence[str], every_line: bool = F
     ``every_line``, for a working-tree file). ``lines`` start with their diff sign."""
     kind = file_kind(path)
     texts: list[str] | None = None
+    jobs: list[str | None] = []
     out: list[Sighting] = []
     for i, line in enumerate(lines):
         if not every_line and line[:1] == " ":
@@ -444,15 +445,16 @@ def recognise(path: str, header: str, lines: Sequence[str], every_line: bool = F
                 continue
         if texts is None:
             texts = [_text(text) for text in lines]
-        out += _line_sightings(kind, path, header, texts, i)
+            jobs = jobs_of(kind, path, texts, header)
+        out += _line_sightings(kind, path, texts, jobs, i)
     if kind in ("github", "pypirc"):
         return Recognised(tuple(out))
     return Recognised(tuple(out), frozenset(_local_names(
         kind, texts if texts is not None else [_text(text) for text in lines])))
 
 
-def _line_sightings(kind: str, path: str, header: str, texts: Sequence[str], i: int
-                    ) -> list[Sighting]:
+def _line_sightings(kind: str, path: str, texts: Sequence[str], jobs: Sequence[str | None],
+                    i: int) -> list[Sighting]:
     text = texts[i]
     out: list[Sighting] = []
     base = {"github": 2, "gitlab": 0, "ci": 0}.get(kind, -1)
@@ -469,7 +471,7 @@ def _line_sightings(kind: str, path: str, header: str, texts: Sequence[str], i: 
                        around())
         if index != "other":  # another index's token is not revoked on PyPI
             out.append(Sighting(credential, i, feeds, index,
-                                _job(kind, path, texts, i, header)))
+                                jobs[i]))
 
     tokens = _literal_tokens(text) if "pypi-" in text else []
     for start, token in tokens:
@@ -477,7 +479,7 @@ def _line_sightings(kind: str, path: str, header: str, texts: Sequence[str], i: 
         index = "testpypi" if _TESTPYPI_MACAROON in token[:40] else "pypi"
         out.append(Sighting(CredentialId("token", "file", describe_token(token),
                                          _fingerprint(token)),
-                            i, fed, index, _job(kind, path, texts, i, header)))
+                            i, fed, index, jobs[i]))
     if kind == "pypirc" and not tokens:
         match = PYPIRC_PASSWORD_RE.match(text)
         if match and not PLACEHOLDER_RE.match(match.group(1).strip("'\"")):
