@@ -744,3 +744,12 @@ def test_a_long_file_full_of_secrets_is_read_in_one_pass() -> None:
     found = recognise(".github/workflows/release.yml", "", lines, every_line=True)
     assert len(found.sightings) == 5_000
     assert {s.job for s in found.sightings} == {"publish"}
+
+
+def test_a_submodule_is_not_a_file_to_read(leftover: Repo) -> None:
+    head = leftover.git("rev-parse", "HEAD")
+    leftover.git("update-index", "--add", "--cacheinfo", f"160000,{head},scripts/vendored")
+    (leftover.root / "scripts" / "vendored").mkdir(parents=True)
+    leftover.commit("2022-06-01T00:00:00+00:00", {})
+    audit = audit_history(leftover.root)
+    assert audit.notes == () and len(audit.credentials) == 1

@@ -101,6 +101,8 @@ def _read_working_tree(repository: GitRepository, ledger: Ledger) -> tuple[list[
     notes = []
     names = working_tree_files(repository)
     for name in names:
+        if (repository.root / name).is_dir():
+            continue  # a submodule: its own repository, not a file of this one
         data = read_regular(repository.root / name, MAX_TREE_FILE, repository.root)
         if isinstance(data, str):
             if "cannot be read: No such file" not in data:  # deleted, not yet committed
