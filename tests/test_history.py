@@ -18,7 +18,8 @@ from auditor.cli import app
 from auditor.history.audit import AuditedCredential, HistoryAudit, audit_history
 from auditor.history.diff import ParseStats, parse, unquote_path
 from auditor.history.gitlog import COMMIT_MARKER
-from auditor.history.recognise import pypi_by_name, recognise
+from auditor.history.names import pypi_by_name
+from auditor.history.recognise import recognise
 from auditor.history.report import as_dict, render_json, render_text
 from tests.conftest import REPO_ROOT
 

@@ -23,7 +23,8 @@ from auditor.history.gitlog import (
     working_tree_files,
 )
 from auditor.history.ledger import CredentialHistory, Ledger, Usage, describe_usages
-from auditor.history.recognise import CredentialId, file_kind, recognise
+from auditor.history.places import file_kind
+from auditor.history.recognise import CredentialId, recognise
 from auditor.reading.gitremote import Remote, origin
 from auditor.reading.source import read_regular, split_lines
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from auditor.history.diff import Commit
-from auditor.history.recognise import CredentialId, Recognised, file_kind
+from auditor.history.places import file_kind
+from auditor.history.recognise import CredentialId, Recognised
 
 # What the name beside a path is, by the kind of file.
 _UNIT = {"github": "job", "gitlab": "job", "ini": "section", "pypirc": "section",

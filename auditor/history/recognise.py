@@ -3,9 +3,8 @@
 A credential is what a maintainer must delete and revoke: a GitHub Actions secret or
 variable (``${{ secrets.PYPI_TOKEN }}``), a GitLab CI/CD variable (``$PYPI_TOKEN``) or
 another CI's variable, a token committed in clear (``pypi-AgEI…``), or the ``password`` of a
-committed ``.pypirc``. A secret is a *PyPI* credential when its name says so (``PYPI``,
-``TWINE`` with ``TOKEN``/``PASSWORD``/``KEY``..., or a credential variable's own name such as
-``UV_PUBLISH_TOKEN``) or when it is handed to something that only authenticates an upload:
+committed ``.pypirc``. A secret is a *PyPI* credential when its name says so (``names``)
+or when it is handed to something that only authenticates an upload:
 an environment variable of ``upload.publish.CREDENTIAL_ENV`` (``TWINE_PASSWORD``,
 ``POETRY_PYPI_TOKEN_*``...), the ``password`` input of ``pypa/gh-action-pypi-publish`` or a
 third-party publish action's token input, the password option of an upload command
@@ -14,8 +13,9 @@ else (``CODECOV_TOKEN``, ``GITHUB_TOKEN``, GitLab's own ``CI_JOB_TOKEN``) is not
 Usernames are not credentials (``PYPI_USERNAME``, ``TWINE_USERNAME``, the ``user`` input).
 
 Only single lines are read, with the lines of the same step around them (the hunk's
-context) for the action a ``password:`` input belongs to and the index a step uploads to:
-the history is a stream of diffs, not of parseable files.
+context, ``places``) for the action a ``password:`` input belongs to and the index a step
+uploads to: the history is a stream of diffs, not of parseable files. A token for another
+index (a Nexus, Jazzband's release server) is not a PyPI credential.
 """
 
 from __future__ import annotations
@@ -29,21 +29,20 @@ from dataclasses import dataclass
 from functools import cache
 
 from auditor.checks.credentials import PLACEHOLDER_RE, PYPIRC_PASSWORD_RE
+from auditor.history.names import (
+    GITLAB_PREDEFINED,
+    NEVER,
+    PYPI_WORD_RE,
+    PYTHON_TOOLS,
+    is_credential_variable,
+    is_username,
+    pypi_by_name,
+)
+from auditor.history.places import file_kind, indent, jobs_of, step_window
 from auditor.output.redact import describe_token, plausible_pypi_token, pypi_token_res
 from auditor.upload.indexes import index_of_name, index_of_url
-from auditor.upload.publish import (
-    CREDENTIAL_ENV,
-    OPTIONS,
-    PYPA_INPUTS,
-    PYPI_ACTION,
-    THIRD_PARTY_PYPI_ACTIONS,
-    USERNAME_ENV,
-)
+from auditor.upload.publish import OPTIONS, PYPA_INPUTS, PYPI_ACTION, THIRD_PARTY_PYPI_ACTIONS
 
-# The tools that upload to a Python index (npm, cargo and gem do not).
-_PYTHON_TOOLS = ("twine", "uv", "pdm", "poetry", "hatch", "flit", "maturin")
-_CI_FILES = frozenset({".travis.yml", ".circleci/config.yml", "azure-pipelines.yml",
-                       "appveyor.yml", ".appveyor.yml"})
 _TESTPYPI_MACAROON = "AgENdGVzdC5weXBpLm9yZw"  # base64 of the location "test.pypi.org"
 
 _GITHUB_REF_RE = re.compile(r"(?:\$\{\{\s*)?\b(secrets|vars)\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_-]*)"
@@ -60,7 +59,7 @@ _FED_BEFORE_RE = re.compile(r"([A-Za-z_][\w.-]*)\s*(?:=|:)\s*[\"']?\s*$")
 _OPTION_BEFORE_RE = re.compile(r"(?:^|\s)(--?[A-Za-z][\w-]*)(?:=|\s+)[\"']?\s*$")
 _POETRY_CONFIG_RE = re.compile(r"\bpoetry\s+config\s+(?:--\S+\s+)*(pypi-token|http-basic)\."
                                r"([\w-]+)\s+(?:\S+\s+)?[\"']?\s*$")
-_TOOL_RE = re.compile(r"\b(" + "|".join(_PYTHON_TOOLS) + r")\b")
+_TOOL_RE = re.compile(r"\b(" + "|".join(PYTHON_TOOLS) + r")\b")
 _USES_RE = re.compile(r"^\s*(?:-\s+)?uses\s*:\s*[\"']?([^@\s\"'#]+)")
 _TESTPYPI_RE = re.compile(r"test\.pypi\.org|\btest[-_]?pypi\b", re.I)
 # Where an upload's index is named: repository-url, --publish-url, TWINE_REPOSITORY_URL...
@@ -68,23 +67,7 @@ _INDEX_KEY_RE = re.compile(r"repositor|publish[-_]url|index[-_](?:url|repo)|publ
                            r"(?:^|\s)-r[\s=]", re.I)
 _URL_RE = re.compile(r"https?://[^\s\"'<>]+")
 
-# Names: a PyPI credential by its name alone, and names that are never one.
-_PYPI_WORD_RE = re.compile(r"PYPI|TWINE", re.I)
-_SECRET_WORD_RE = re.compile(r"TOKEN|PASS|PWD|KEY|SECRET|AUTH|CRED", re.I)
-_NOT_SECRET_WORD_RE = re.compile(r"USER|LOGIN|URL|REPO|INDEX|HOST|ENDPOINT|NAME", re.I)
-_BARE_PYPI_RE = re.compile(r"(TEST[_-]?)?PYPI([_-]?TEST)?", re.I)
-_NEVER = frozenset({"GITHUB_TOKEN"})
-_GITLAB_PREDEFINED = ("CI_", "GITLAB_")
 
-# Where a job begins, per kind of file.
-_GITHUB_KEY_RE = re.compile(r"^( {0,2})([A-Za-z0-9_.-]+)\s*:\s*(?:#.*)?$")
-_GITLAB_JOB_RE = re.compile(r"^([.A-Za-z0-9_][^:#]*?)\s*:(?:\s|$)")
-_SECTION_RE = re.compile(r"^\s*\[([^\]]+)\]")
-_TARGET_RE = re.compile(r"^([A-Za-z0-9_.-]+)\s*:(?![=:])")
-_SESSION_RE = re.compile(r"^\s*def\s+(\w+)\s*\(")
-_GITLAB_KEYWORDS = frozenset({"variables", "stages", "default", "include", "workflow",
-                              "image", "services", "before_script", "after_script", "cache",
-                              "spec", "types"})
 _YAML_ASSIGN_RE = re.compile(r"^\s*(?:-\s+)?([A-Z_][A-Z0-9_]*)\s*:\s*\S")
 _SHELL_ASSIGN_RE = re.compile(r"(?:^|[\s;&|(])(?:export\s+|local\s+|declare\s+(?:-\w+\s+)*)?"
                               r"([A-Za-z_][A-Za-z0-9_]*)=([^\s;&|]*)")
@@ -130,188 +113,19 @@ class Recognised:
     local_names: frozenset[str] = frozenset()
 
 
-def file_kind(path: str) -> str:
-    """``github``, ``gitlab``, ``ci``, ``pypirc``, ``nox``, ``make``, ``ini`` or ``script``:
-    which names a file can hold and how its jobs are written."""
-    name = path.rsplit("/", 1)[-1]
-    if path.startswith(".github/") or path in ("action.yml", "action.yaml"):
-        return "github"
-    if path.startswith(".gitlab/") or name in (".gitlab-ci.yml", ".gitlab-ci.yaml") or \
-            name.endswith((".gitlab-ci.yml", ".gitlab-ci.yaml")):
-        return "gitlab"
-    if path in _CI_FILES:
-        return "ci"
-    if name in (".pypirc", "pypirc"):
-        return "pypirc"
-    if name == "noxfile.py":
-        return "nox"
-    if name in ("Makefile", "GNUmakefile", "makefile", "justfile", "Justfile", ".justfile"):
-        return "make"
-    if name.endswith((".toml", ".ini", ".cfg")):
-        return "ini"
-    return "script"
-
-
-@cache
-def _credential_env() -> tuple[frozenset[str], tuple[str, ...]]:
-    """The PyPI credential variables (exact names, prefixes), from the upload recogniser."""
-    exact: set[str] = set()
-    prefixes: list[str] = []
-    for tool in _PYTHON_TOOLS:
-        for name in CREDENTIAL_ENV.get(tool, ()):
-            if name in USERNAME_ENV:
-                continue
-            (prefixes.append(name) if name.endswith("_") else exact.add(name))
-    return frozenset(exact), tuple(prefixes)
-
-
-def is_credential_variable(name: str) -> bool:
-    """``TWINE_PASSWORD``, ``UV_PUBLISH_TOKEN``, ``POETRY_PYPI_TOKEN_PYPI``,
-    ``POETRY_HTTP_BASIC_PYPI_PASSWORD``...: only an upload reads it."""
-    upper = name.upper()
-    exact, prefixes = _credential_env()
-    if upper in exact:
-        return True
-    for prefix in prefixes:
-        if upper.startswith(prefix) and len(upper) > len(prefix):
-            return prefix != "POETRY_HTTP_BASIC_" or upper.endswith("_PASSWORD")
-    return False
-
-
-def _is_username(name: str) -> bool:
-    upper = name.upper()
-    return upper in USERNAME_ENV or name in ("user", "username", "HATCH_INDEX_USER") or \
-        (upper.startswith("POETRY_HTTP_BASIC_") and upper.endswith("_USERNAME"))
-
-
-def pypi_by_name(name: str) -> bool:
-    """The name alone says PyPI credential: ``PYPI_API_TOKEN``, ``TEST_PYPI_PASSWORD``,
-    ``PYPI``, ``TWINE_TOKEN``; not ``PYPI_USERNAME`` or ``PYPI_URL``."""
-    if name.upper() in _NEVER:
-        return False
-    if is_credential_variable(name):
-        return True
-    if not _PYPI_WORD_RE.search(name):
-        return False
-    if _BARE_PYPI_RE.fullmatch(name):
-        return True
-    secret = _SECRET_WORD_RE.search(name)
-    return secret is not None and not (
-        _NOT_SECRET_WORD_RE.search(name) and not re.search(r"TOKEN|PASS|PWD|SECRET|AUTH|CRED",
-                                                           name, re.I))
 
 
 def _text(line: str) -> str:
     return line[1:]
 
 
-def _indent(text: str) -> int:
-    return len(text) - len(text.lstrip(" "))
-
-
-def _is_item(text: str) -> bool:
-    stripped = text.lstrip(" ")
-    return stripped.startswith("- ") or stripped == "-"
-
-
-_WINDOW = 40  # lines a step is looked for on each side: a step is short, a file may not be
-
-
-def _step_window(texts: Sequence[str], i: int, base: int) -> range:
-    """The lines of the step (or job-level block) around line ``i``: back to the list item
-    or key that opens it, forward to the next one. ``base`` is the indentation of a job
-    key (2 in a workflow, 0 in a pipeline)."""
-    own = texts[i]
-    if _SECTION_RE.match(own) or base < 0:  # INI-like: the section
-        base = -1
-    indent, item = _indent(own), _is_item(own)
-    start = i
-    if not item:
-        for j in range(i - 1, max(i - _WINDOW, 0) - 1, -1):
-            text = texts[j]
-            if not text.strip():
-                continue
-            if base == -1:
-                if _SECTION_RE.match(text):
-                    start = j
-                    break
-                continue
-            level = _indent(text)
-            if level < indent and (_is_item(text) or level <= base):
-                start = j
-                break
-            start = j
-    end = min(len(texts), i + _WINDOW + 1)
-    for k in range(i + 1, end):
-        text = texts[k]
-        if not text.strip():
-            continue
-        if base == -1:
-            if _SECTION_RE.match(text):
-                end = k
-                break
-            continue
-        level = _indent(text)
-        closes_item = _is_item(text) and (level < indent or (item and level <= indent))
-        if closes_item or (level < indent and level <= base):
-            end = k
-            break
-    return range(start, end)
-
-
-def _github_jobs(texts: Sequence[str], header: str) -> list[str | None]:
-    """The job of each line of a workflow hunk: the nearest two-space key with nothing
-    after it above the line (in the hunk, or the header git found above it), unless a
-    top-level key other than ``jobs:`` comes in between. Such a key above an expression is
-    always a job (``on:`` holds no expressions, ``env:`` keys have values), even one named
-    like an event (``release:``)."""
-    candidate: str | None = None
-    parent: str | None = None
-    match = _GITHUB_KEY_RE.match(header) if header else None
-    if match is not None:
-        if match.group(1):
-            candidate = match.group(2)
-        else:
-            parent = match.group(2)
-    out: list[str | None] = []
-    for text in texts:
-        match = _GITHUB_KEY_RE.match(text)
-        if match is not None:
-            if match.group(1):
-                candidate = match.group(2)
-            else:
-                parent, candidate = match.group(2), None
-        out.append(candidate if parent in (None, "jobs") else None)
-    return out
-
-
-def jobs_of(kind: str, path: str, texts: Sequence[str], header: str) -> list[str | None]:
-    """The job (workflow, pipeline), tox environment or section (INI, TOML), target
-    (make, just) or session (nox) of each line, in one pass: a long file with many
-    credentials must not be scanned back once per credential."""
-    if kind == "github":
-        return _github_jobs(texts, header) if path.startswith(".github/workflows/") \
-            else [None] * len(texts)
-    pattern = {"gitlab": _GITLAB_JOB_RE, "ini": _SECTION_RE, "pypirc": _SECTION_RE,
-               "make": _TARGET_RE, "nox": _SESSION_RE}.get(kind)
-    if pattern is None:
-        return [None] * len(texts)
-    match = pattern.match(header) if header else None
-    name = match.group(1) if match else None
-    out: list[str | None] = []
-    for text in texts:
-        match = pattern.match(text)
-        if match:
-            name = match.group(1)
-        out.append(None if kind == "gitlab" and name in _GITLAB_KEYWORDS else name)
-    return out
 
 
 def _index(name: str, feeds: str | None, texts: Sequence[str], window: range) -> str:
     """``testpypi`` when the name, the variable it feeds or the step says TestPyPI;
     ``other`` when the step uploads to another index (a Nexus, an Artifactory: its token
     is not revoked on PyPI); else ``pypi``."""
-    if re.search(r"TEST", name, re.I) and _PYPI_WORD_RE.search(name):
+    if re.search(r"TEST", name, re.I) and PYPI_WORD_RE.search(name):
         return "testpypi"
     if feeds and _TESTPYPI_RE.search(feeds):
         return "testpypi"
@@ -361,7 +175,7 @@ def _handed_to(prefix: str, kind: str, texts: Sequence[str], window: range
     if fed is None:
         return None, None
     key = fed.group(1)
-    if _is_username(key):
+    if is_username(key):
         return None, False
     if is_credential_variable(key):
         return key.upper(), True
@@ -413,7 +227,7 @@ def _local_names(kind: str, texts: Sequence[str]) -> set[str]:
                 continue
         if block is not None and text.strip():
             key = _KEY_RE.match(text)
-            if _indent(text) <= block:
+            if indent(text) <= block:
                 block = None
             elif key:
                 names.add(key.group(2))
@@ -463,7 +277,7 @@ def _line_sightings(kind: str, path: str, texts: Sequence[str], jobs: Sequence[s
     def around() -> range:
         nonlocal window
         if window is None:
-            window = _step_window(texts, i, base)
+            window = step_window(texts, i, base)
         return window
 
     def add(credential: CredentialId, feeds: str | None) -> None:
@@ -493,7 +307,7 @@ def _line_sightings(kind: str, path: str, texts: Sequence[str], jobs: Sequence[s
             if "-" in name:  # a reusable workflow's own secret: a caller passes a real one
                 continue
             fed, pypi = _handed_to(text[:match.start()], kind, texts, around())
-            if name.upper() in _NEVER or pypi is False or not (pypi or pypi_by_name(name)):
+            if name.upper() in NEVER or pypi is False or not (pypi or pypi_by_name(name)):
                 continue
             # GitHub stores secret and variable names upper-cased: secrets.pypi_token is
             # the same secret as secrets.PYPI_TOKEN
@@ -519,7 +333,7 @@ def _variable(name: str, prefix: str, kind: str, texts: Sequence[str],
               around: Callable[[], range]) -> tuple[str | None, bool]:
     """What a variable reference is handed to, and whether it is a PyPI credential."""
     upper = name.upper()
-    if upper in _NEVER or name.startswith(_GITLAB_PREDEFINED) or \
+    if upper in NEVER or name.startswith(GITLAB_PREDEFINED) or \
             upper.endswith("ID_TOKEN"):  # GitLab's OIDC token, by convention
         return None, False
     fed, pypi = _handed_to(prefix, kind, texts, around())
