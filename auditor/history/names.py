@@ -18,13 +18,17 @@ from auditor.upload.publish import CREDENTIAL_ENV, USERNAME_ENV
 # The tools that upload to a Python index (npm, cargo and gem do not).
 PYTHON_TOOLS = ("twine", "uv", "pdm", "poetry", "hatch", "flit", "maturin")
 
-# Names: a PyPI credential by its name alone, and names that are never one.
+# A PyPI credential by its name alone: a PyPI word and a secret word, where a plain secret
+# word (TOKEN, PASSWORD...) outweighs a word for something else (PYPI_API_URL is a URL,
+# PYPI_USER_TOKEN a token).
 PYPI_WORD_RE = re.compile(r"PYPI|TWINE", re.I)
 _SECRET_WORD_RE = re.compile(r"TOKEN|PASS|PWD|KEY|SECRET|AUTH|CRED", re.I)
-_NOT_SECRET_WORD_RE = re.compile(r"USER|LOGIN|URL|REPO|INDEX|HOST|ENDPOINT|NAME", re.I)
+_PLAIN_SECRET_WORD_RE = re.compile(r"TOKEN|PASS|PWD|SECRET|AUTH|CRED", re.I)
+_OTHER_WORD_RE = re.compile(r"USER|LOGIN|URL|REPO|INDEX|HOST|ENDPOINT|NAME", re.I)
 _BARE_PYPI_RE = re.compile(r"(TEST[_-]?)?PYPI([_-]?TEST)?", re.I)
-NEVER = frozenset({"GITHUB_TOKEN"})
-GITLAB_PREDEFINED = ("CI_", "GITLAB_")
+NEVER = frozenset({"GITHUB_TOKEN"})  # GitHub's own token, whatever it is handed to
+GITLAB_PREDEFINED = ("CI_", "GITLAB_")  # GitLab's own variables (CI_JOB_TOKEN...)
+
 
 @cache
 def _credential_env() -> tuple[frozenset[str], tuple[str, ...]]:
@@ -35,7 +39,10 @@ def _credential_env() -> tuple[frozenset[str], tuple[str, ...]]:
         for name in CREDENTIAL_ENV.get(tool, ()):
             if name in USERNAME_ENV:
                 continue
-            (prefixes.append(name) if name.endswith("_") else exact.add(name))
+            if name.endswith("_"):
+                prefixes.append(name)
+            else:
+                exact.add(name)
     return frozenset(exact), tuple(prefixes)
 
 
@@ -53,6 +60,7 @@ def is_credential_variable(name: str) -> bool:
 
 
 def is_username(name: str) -> bool:
+    """A variable or input that holds the user half of a login, never the secret."""
     upper = name.upper()
     return upper in USERNAME_ENV or name in ("user", "username", "HATCH_INDEX_USER") or \
         (upper.startswith("POETRY_HTTP_BASIC_") and upper.endswith("_USERNAME"))
@@ -69,7 +77,6 @@ def pypi_by_name(name: str) -> bool:
         return False
     if _BARE_PYPI_RE.fullmatch(name):
         return True
-    secret = _SECRET_WORD_RE.search(name)
-    return secret is not None and not (
-        _NOT_SECRET_WORD_RE.search(name) and not re.search(r"TOKEN|PASS|PWD|SECRET|AUTH|CRED",
-                                                           name, re.I))
+    if not _SECRET_WORD_RE.search(name):
+        return False
+    return not _OTHER_WORD_RE.search(name) or _PLAIN_SECRET_WORD_RE.search(name) is not None
