@@ -754,3 +754,15 @@ def test_a_submodule_is_not_a_file_to_read(leftover: Repo) -> None:
     leftover.commit("2022-06-01T00:00:00+00:00", {})
     audit = audit_history(leftover.root)
     assert audit.notes == () and len(audit.credentials) == 1
+
+
+def test_a_commented_out_secret_is_not_used(tmp_path: Path) -> None:
+    repo = Repo(tmp_path / "r")
+    repo.commit("2021-01-01T00:00:00+00:00",
+                {".github/workflows/release.yml": workflow(WITH_TOKEN)})
+    repo.commit("2022-01-01T00:00:00+00:00", {".github/workflows/release.yml": workflow(
+        WITH_TOKEN.replace("password:", "# password:")),
+        "scripts/notes.sh": f"# old token: {TOKEN}\n"})
+    found = {c.history.credential.kind: c for c in audit_history(repo.root).credentials}
+    assert not found["secret"].still_used  # commented out when migrating
+    assert found["token"].still_used  # a token in a comment is committed all the same

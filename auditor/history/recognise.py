@@ -294,6 +294,8 @@ def _line_sightings(kind: str, path: str, texts: Sequence[str], jobs: Sequence[s
         out.append(Sighting(CredentialId("token", "file", describe_token(token),
                                          _fingerprint(token)),
                             i, fed, index, jobs[i]))
+    if text.lstrip().startswith(("#", ";") if kind in ("ini", "pypirc") else "#"):
+        return out  # a comment uses nothing (a token in it is committed all the same)
     if kind == "pypirc" and not tokens:
         match = PYPIRC_PASSWORD_RE.match(text)
         if match and not PLACEHOLDER_RE.match(match.group(1).strip("'\"")):
