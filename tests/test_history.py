@@ -766,3 +766,40 @@ def test_a_commented_out_secret_is_not_used(tmp_path: Path) -> None:
     found = {c.history.credential.kind: c for c in audit_history(repo.root).credentials}
     assert not found["secret"].still_used  # commented out when migrating
     assert found["token"].still_used  # a token in a comment is committed all the same
+
+
+@pytest.mark.parametrize(("declaration", "environment"), [
+    ("    environment: pypi\n", ("pypi",)),
+    ("    environment:\n      name: release\n      url: https://pypi.org/p/widget\n",
+     ("release",)),
+    ("    environment: { name: 'pypi', url: https://pypi.org/p/widget }\n", ("pypi",)),
+    ("    environment: ${{ inputs.target }}\n", ()),
+    ("", ()),
+])
+def test_the_jobs_environment_is_where_the_secret_may_live(
+        tmp_path: Path, declaration: str, environment: tuple[str, ...]) -> None:
+    repo = Repo(tmp_path / "r")
+    repo.commit("2021-01-01T00:00:00+00:00", {".github/workflows/release.yml": f"""on: push
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    environment: docs
+    steps:
+      - run: make
+  publish:
+    runs-on: ubuntu-latest
+{declaration}    steps:
+      - run: twine upload dist/*
+        env:
+          TWINE_PASSWORD: ${{{{ secrets.PYPI_TOKEN }}}}
+"""})
+    repo.commit("2022-01-01T00:00:00+00:00", {".github/workflows/release.yml": "on: push\n"})
+    audit = audit_history(repo.root)
+    [item] = audit.credentials
+    assert item.history.environments == environment
+    delete = audit.checklist[0].text
+    if environment:
+        assert f"Settings → Environments → {environment[0]} (https://github.com/acme/widget/" \
+               "settings/environments)" in delete
+    else:
+        assert "an environment secret is under Settings → Environments" in delete

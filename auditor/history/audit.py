@@ -194,11 +194,17 @@ def _secret_place(history: CredentialHistory, remote: Remote | None) -> tuple[st
     credential = history.credential
     if credential.platform == "github":
         page = "secrets" if credential.kind == "secret" else "variables"
-        url = (f"https://github.com/{remote.owner}/{remote.repository}/settings/{page}/actions"
-               if remote is not None and remote.host == "github.com" else None)
+        repository = (f"https://github.com/{remote.owner}/{remote.repository}"
+                      if remote is not None and remote.host == "github.com" else None)
+        url = f"{repository}/settings/{page}/actions" if repository else None
         where = (f"Settings → Secrets and variables → Actions ({url})" if url else
                  "the GitHub repository's Settings → Secrets and variables → Actions")
-        if credential.kind == "secret":
+        environments = ", ".join(history.environments)
+        link = f" ({repository}/settings/environments)" if repository else ""
+        if environments:  # the job's environment may hold it instead of the repository
+            where += (f", or, if it is a secret of the environment {environments} its job "
+                      f"uses, Settings → Environments → {environments}{link}")
+        elif credential.kind == "secret":
             where += "; an environment secret is under Settings → Environments"
         return where, url
     if credential.platform == "gitlab":

@@ -52,6 +52,7 @@ class CredentialHistory:
     feeds: tuple[str, ...]  # what it was handed to, sorted
     indexes: tuple[str, ...]  # "pypi", "testpypi"
     commits: int  # how many commits changed a line naming it
+    environments: tuple[str, ...] = ()  # GitHub environments of the jobs that named it
 
     @property
     def files(self) -> tuple[str, ...]:
@@ -66,6 +67,7 @@ class _Entry:
     usages: set[Usage] = field(default_factory=set)
     feeds: set[str] = field(default_factory=set)
     indexes: set[str] = field(default_factory=set)
+    environments: set[str] = field(default_factory=set)
     commits: int = 0
 
 
@@ -93,6 +95,8 @@ class Ledger:
             if sighting.feeds:
                 entry.feeds.add(sighting.feeds)
             entry.indexes.add(sighting.index)
+            if sighting.environment:
+                entry.environments.add(sighting.environment)
 
     @property
     def local_names(self) -> frozenset[str]:
@@ -112,7 +116,8 @@ class Ledger:
             out.append(CredentialHistory(
                 credential, entry.first, entry.last,
                 tuple(sorted(entry.usages, key=lambda u: (u.path, u.job or ""))),
-                tuple(sorted(entry.feeds)), tuple(sorted(entry.indexes)), entry.commits))
+                tuple(sorted(entry.feeds)), tuple(sorted(entry.indexes)), entry.commits,
+                tuple(sorted(entry.environments))))
         return tuple(sorted(out, key=lambda c: (c.first is None,
                                                 c.first.timestamp if c.first else 0,
                                                 c.credential.kind, c.credential.name)))

@@ -149,3 +149,42 @@ def jobs_of(kind: str, path: str, texts: Sequence[str], header: str) -> list[str
             name = match.group(1)
         out.append(None if kind == "gitlab" and name in _GITLAB_KEYWORDS else name)
     return out
+
+
+_ENVIRONMENT_RE = re.compile(r"^    environment\s*:\s*(.*?)\s*(?:#.*)?$")
+_ENVIRONMENT_NAME_RE = re.compile(r"^      name\s*:\s*(.*?)\s*(?:#.*)?$")
+_FLOW_NAME_RE = re.compile(r"\bname\s*:\s*([^,}]+)")
+
+
+def _environment_name(value: str) -> str | None:
+    """A literal environment name (``pypi``, ``"release"``); ``None`` for one computed by
+    an expression, which names no settings page."""
+    name = value.strip().strip("'\"").strip()
+    return None if not name or "${{" in name else name
+
+
+def environments_of(kind: str, path: str, texts: Sequence[str]) -> list[str | None]:
+    """The GitHub environment of the job each line of a workflow is in, from the job's
+    ``environment:`` (a name, ``name:`` under it, or a flow mapping) on the lines above:
+    a secret used there may be that environment's secret rather than the repository's."""
+    if kind != "github" or not path.startswith(".github/workflows/"):
+        return [None] * len(texts)
+    out: list[str | None] = []
+    environment: str | None = None
+    pending = False  # `environment:` with its name on a line below
+    for text in texts:
+        key = _GITHUB_KEY_RE.match(text)
+        if key is not None:
+            environment, pending = None, False  # a new job, or a top-level key
+        elif (match := _ENVIRONMENT_RE.match(text)) is not None:
+            value = match.group(1)
+            if value.startswith("{"):
+                flow = _FLOW_NAME_RE.search(value)
+                environment = _environment_name(flow.group(1)) if flow else None
+            else:
+                environment = _environment_name(value)
+            pending = not value
+        elif pending and (match := _ENVIRONMENT_NAME_RE.match(text)) is not None:
+            environment, pending = _environment_name(match.group(1)), False
+        out.append(environment)
+    return out

@@ -38,7 +38,7 @@ from auditor.history.names import (
     is_username,
     pypi_by_name,
 )
-from auditor.history.places import file_kind, indent, jobs_of, step_window
+from auditor.history.places import environments_of, file_kind, indent, jobs_of, step_window
 from auditor.output.redact import describe_token, plausible_pypi_token, pypi_token_res
 from auditor.upload.indexes import index_of_name, index_of_url
 from auditor.upload.publish import OPTIONS, PYPA_INPUTS, PYPI_ACTION, THIRD_PARTY_PYPI_ACTIONS
@@ -103,6 +103,7 @@ class Sighting:
     feeds: str | None  # what it is handed to: "TWINE_PASSWORD", "twine --password"...
     index: str  # "pypi" | "testpypi"
     job: str | None  # the job, section, target or session around the line
+    environment: str | None = None  # the GitHub environment of the job, when it names one
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,6 +250,7 @@ def recognise(path: str, header: str, lines: Sequence[str], every_line: bool = F
     kind = file_kind(path)
     texts: list[str] | None = None
     jobs: list[str | None] = []
+    environments: list[str | None] = []
     out: list[Sighting] = []
     for i, line in enumerate(lines):
         if not every_line and line[:1] == " ":
@@ -260,7 +262,8 @@ def recognise(path: str, header: str, lines: Sequence[str], every_line: bool = F
         if texts is None:
             texts = [_text(text) for text in lines]
             jobs = jobs_of(kind, path, texts, header)
-        out += _line_sightings(kind, path, texts, jobs, i)
+            environments = environments_of(kind, path, texts)
+        out += _line_sightings(kind, path, texts, jobs, environments, i)
     if kind in ("github", "pypirc"):
         return Recognised(tuple(out))
     return Recognised(tuple(out), frozenset(_local_names(
@@ -268,7 +271,7 @@ def recognise(path: str, header: str, lines: Sequence[str], every_line: bool = F
 
 
 def _line_sightings(kind: str, path: str, texts: Sequence[str], jobs: Sequence[str | None],
-                    i: int) -> list[Sighting]:
+                    environments: Sequence[str | None], i: int) -> list[Sighting]:
     text = texts[i]
     out: list[Sighting] = []
     base = {"github": 2, "gitlab": 0, "ci": 0}.get(kind, -1)
@@ -285,7 +288,7 @@ def _line_sightings(kind: str, path: str, texts: Sequence[str], jobs: Sequence[s
                        around())
         if index != "other":  # another index's token is not revoked on PyPI
             out.append(Sighting(credential, i, feeds, index,
-                                jobs[i]))
+                                jobs[i], environments[i]))
 
     tokens = _literal_tokens(text) if "pypi-" in text else []
     for start, token in tokens:

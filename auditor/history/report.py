@@ -44,6 +44,7 @@ def _credential(item: AuditedCredential) -> dict[str, object]:
         "first": _commit(history.first),
         "last": _commit(history.last),
         "commits": history.commits,
+        "environments": list(history.environments),
         "still_used": item.still_used,
         "used_today": [_usage(u) for u in item.used_today],
     }
@@ -114,14 +115,16 @@ def render_text(audit: HistoryAudit, display: str) -> str:
         out.append("")
         out.append(inert("  " + _heading(item)))
         if history.feeds:
-            out.append(_wrap("handed to: ", ", ".join(history.feeds)))
-        out.append(_wrap("used by:   ", describe_usages(history.usages)))
-        out.append(inert(f"    first:     {_when(history.first)}"))
+            out.append(_wrap("handed to:   ", ", ".join(history.feeds)))
+        out.append(_wrap("used by:     ", describe_usages(history.usages)))
+        if history.environments:
+            out.append(_wrap("environment: ", ", ".join(history.environments)))
+        out.append(inert(f"    first:       {_when(history.first)}"))
         last = _when(history.last)
-        out.append(inert(f"    last:      {last}" + (
+        out.append(inert(f"    last:        {last}" + (
             "" if item.still_used or history.last is None else "  (removed)")))
         if item.still_used:
-            out.append(_wrap("today:     ", describe_usages(item.used_today)))
+            out.append(_wrap("today:       ", describe_usages(item.used_today)))
     out.append("")
     out.append("Checklist, in this order:")
     for number, step in enumerate(audit.checklist, 1):
