@@ -415,6 +415,59 @@ def explain_log(
     raise typer.Exit(explanation.exit_code)
 
 
+class HistoryFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+@app.command()
+def history(
+    path: Annotated[Path, typer.Argument(help="The repository (default .).")] = Path("."),
+    format: Annotated[HistoryFormat, typer.Option("--format", "-f", help="Output format.")] =
+    HistoryFormat.text,
+    output: Annotated[Path | None, typer.Option("--output", "-o",
+                                                help="Write the report to this file.")] = None,
+    exit_zero: Annotated[bool, typer.Option(
+        help="Exit 0 even when a credential is still used or was committed.")] = False,
+) -> None:
+    """List every PyPI credential the CI ever used, from the git history, with a checklist.
+
+    Reads one `git log -p` over the CI and release files (docs/history.md lists them):
+    secrets and CI/CD variables handed to uploads, tokens and .pypirc passwords committed
+    in clear, where and when each appeared, and whether the files still use it; then what
+    to delete, revoke or migrate, in order. Exit codes: 0 nothing still used or committed;
+    1 a credential is still used, or a token was committed; 2 usage error (no such path,
+    not a git repository, no commits, git not installed).
+    """
+    from auditor.history.audit import audit_history
+    from auditor.history.gitlog import GitError
+    from auditor.history.report import render_json, render_text
+    from auditor.output.write import OutputError, check_target, write_report
+
+    if not path.exists():
+        _fail(f"no such file or directory: {path}")
+    if output is not None:
+        try:
+            check_target(output)
+        except OutputError as exc:
+            _fail(f"--output {exc}")
+    try:
+        audit = audit_history(path)
+    except GitError as exc:
+        _fail(str(exc))
+    rendered = render_json(audit, str(path)) if format is HistoryFormat.json else \
+        render_text(audit, str(path))
+    if output is not None:
+        try:
+            write_report(output, rendered)
+        except OutputError as exc:
+            _fail(f"--output {exc}")
+    else:
+        sys.stdout.write(rendered)
+    if audit.exit_code and not exit_zero:
+        raise typer.Exit(audit.exit_code)
+
+
 def main() -> None:
     """Console-script entry point: internal errors become exit 3 with one line, not a
     traceback."""

@@ -24,7 +24,7 @@ RANKS = {
     "publishers": 6,
     "checks": 7,
     "engine": 8,
-    "formats": 9, "explainlog": 9, "fix": 9, "online": 9,
+    "formats": 9, "explainlog": 9, "history": 9, "fix": 9, "online": 9,
     "cli": 10, "docs": 10, "__main__": 11,
 }
 

@@ -30,7 +30,7 @@ _URL_RE = lazy_re(r"(?<![a-z0-9+.-])([a-z][a-z0-9+.-]{0,31})://([^\s/@'\":]+):([
 _INDEX_HINT_RE = lazy_re(r"simple|pypi|legacy|repository|artifactory|nexus|devpi|packages|"
                             r"index|api/v4/projects|jfrog|gemfury|cloudsmith|codeartifact",
                             re.I)
-_PLACEHOLDER_RE = lazy_re(r"^(\$\{?[\w.]+\}?|\$\(.*\)|%\(.*\)s|<.*>|\{\{.*\}\}|\*+|x+|"
+PLACEHOLDER_RE = lazy_re(r"^(\$\{?[\w.]+\}?|\$\(.*\)|%\(.*\)s|<.*>|\{\{.*\}\}|\*+|x+|"
                              r"changeme|password|passwd|pass|secret|token|your[-_]?\w*|"
                              r"\$\{\{.*\}\}|__token__|username|user|\.\.\.)$", re.I)
 # Where throw-away material lives: test suites, examples and documentation. A key or a URL
@@ -43,7 +43,7 @@ _THROWAWAY_DIRS = frozenset({"test", "tests", "t", "testing", "testdata", "test_
 _THROWAWAY_NAME_RE = lazy_re(r"(^|[._-])(test|tests|example|sample|dummy|fake|mock)"
                                 r"([._-]|$)|^conftest\.py$", re.I)
 _DOC_SUFFIXES = (".md", ".rst", ".adoc", ".html", ".ipynb")
-_PYPIRC_PASSWORD_RE = lazy_re(r"^\s*password\s*[=:]\s*(\S.*?)\s*$", re.I)
+PYPIRC_PASSWORD_RE = lazy_re(r"^\s*password\s*[=:]\s*(\S.*?)\s*$", re.I)
 
 
 def _span_of(source: SourceFile, start: int, end: int) -> tuple[int, int, int, int]:
@@ -248,8 +248,8 @@ def committed_pypirc(ctx: Context) -> Iterator[Problem]:
             continue
         offset = 0
         for line in source.lines:
-            match = _PYPIRC_PASSWORD_RE.match(line)
-            if match and not _PLACEHOLDER_RE.match(match.group(1).strip("'\"")):
+            match = PYPIRC_PASSWORD_RE.match(line)
+            if match and not PLACEHOLDER_RE.match(match.group(1).strip("'\"")):
                 start = offset + match.start(1)
                 yield Problem(
                     _text_anchor(source, start, start + len(match.group(1)), "password"),
@@ -288,8 +288,8 @@ def credentials_in_url(ctx: Context) -> Iterator[Problem]:
                 match.group(5) or ""
             if match.group(1).lower() not in ("http", "https"):
                 continue  # an index is reached over HTTP(S); other schemes are databases, git
-            if _PLACEHOLDER_RE.match(password) or (_PLACEHOLDER_RE.match(user) and \
-                    _PLACEHOLDER_RE.match(password)):
+            if PLACEHOLDER_RE.match(password) or (PLACEHOLDER_RE.match(user) and \
+                    PLACEHOLDER_RE.match(password)):
                 continue
             if password.startswith("$") or "{{" in password or "%" in password[:1]:
                 continue
