@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -20,6 +21,7 @@ from auditor import __version__
 
 if TYPE_CHECKING:
     from auditor.engine.scan import Report
+    from auditor.online.run import Runner
 
 EXIT_HELP = """Exit codes: 0 no finding at or above the threshold (--fail-on, default low);
 1 findings at or above it; 2 usage or configuration error; 3 internal error (a bug)."""
@@ -121,6 +123,13 @@ def scan(
     statistics: Annotated[bool, typer.Option(
         "--statistics", help="Print counts per rule instead of the findings (text and "
                              "concise formats).")] = False,
+    online: Annotated[bool, typer.Option(
+        "--online", help="Also ask GitHub and PyPI (environments, secret names, provenance, "
+                         "pins); needs httpx. Off by default: nothing else uses the "
+                         "network.")] = False,
+    no_cache: Annotated[bool, typer.Option(
+        "--no-cache", help="With --online: neither read nor write the on-disk cache.")] =
+    False,
 ) -> None:
     """Audit repositories' publishing workflows.
 
@@ -163,12 +172,16 @@ def scan(
         min_severity=min_severity.value if min_severity else None,
         min_confidence=min_confidence.value if min_confidence else None,
         fail_on=fail_on.value if fail_on else None, config_file=config, baseline=baseline)
+    runner = _online_runner(online, no_cache, quiet)
     try:
-        report = scan_repositories(targets, options)
+        report = scan_repositories(targets, replace(options, online=runner))
     except BaselineError as exc:
         _fail(f"--baseline {baseline}: {exc}")
     except OSError as exc:  # writing a new baseline: a read-only directory, a full disk
         _fail(f"--baseline {baseline}: {exc.strerror or exc}")
+    finally:
+        if runner is not None:
+            runner.close()
     empty = [part for part in report.repositories if part.nothing_to_audit]
     for part in empty:
         typer.echo(f"pubaudit: nothing to audit in {part.display_root}: no "
@@ -192,6 +205,21 @@ def scan(
         raise typer.Exit(2)
     if report.failed and not exit_zero:
         raise typer.Exit(1)
+
+
+def _online_runner(online: bool, no_cache: bool, quiet: bool) -> Runner | None:
+    """``--online``: the network runner (httpx is imported only now), or exit 2 with an
+    install hint when httpx is missing."""
+    if not online:
+        if no_cache:
+            _fail("--no-cache is only meaningful with --online")
+        return None
+    from auditor.online import OnlineUnavailable, start
+
+    try:
+        return start(no_cache=no_cache, progress=sys.stderr.isatty() and not quiet)
+    except OnlineUnavailable as exc:
+        _fail(str(exc))
 
 
 def _check_config(config: Path | None) -> None:

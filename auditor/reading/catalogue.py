@@ -144,6 +144,10 @@ def load_index() -> dict[str, RuleSummary]:
     return index
 
 
+_NEEDS = {"workflow": "the workflow files only",
+          "online": "`--online` (asks GitHub or PyPI; see [online mode](../online.md))"}
+
+
 def render_markdown(rule: Rule) -> str:
     """The documentation page of a rule (docs/rules/<id>.md is this, generated)."""
     lines = [
@@ -151,7 +155,7 @@ def render_markdown(rule: Rule) -> str:
         f"**{rule.title}**", "",
         f"- Severity: `{rule.severity}`",
         f"- Confidence: `{rule.confidence}`",
-        f"- Needs: {'the workflow files only' if rule.tier == 'workflow' else 'declared publishers or project metadata'}",  # noqa: E501
+        f"- Needs: {_NEEDS.get(rule.tier, 'declared publishers or project metadata')}",
         "",
         rule.summary, "",
         "## What it does", "", rule.what, "",

@@ -1,0 +1,169 @@
+"""``--online`` from the command line: off by default (httpx not even imported), a clear
+exit 2 without httpx, notices in every format without changing the exit code, and the
+token in no output and no cache file."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from tests.conftest import REPO_ROOT
+from tests.online_server import Recorded, serve
+
+CASES = REPO_ROOT / "fixtures" / "cases"
+TOKEN = "ghp_0123456789abcdefghijABCDEFGHIJ012345"
+
+
+def run(args: list[str], env: dict[str, str] | None = None, cwd: Path = REPO_ROOT
+        ) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items()
+            if k not in ("GH_TOKEN", "GITHUB_TOKEN", "PUBAUDIT_CACHE_DIR")}
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=cwd,
+                          env=base | (env or {}), timeout=120)
+
+
+def test_without_online_httpx_is_not_imported() -> None:
+    result = run(["-X", "importtime", "-m", "auditor", "scan", "fixtures/demo"])
+    assert result.returncode == 1
+    imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines()
+                if line.startswith("import time:")}
+    assert "auditor.engine.scan" in imported
+    assert not {m for m in imported if m.split(".")[0] in ("httpx", "httpcore", "anyio")}
+    assert not {m for m in imported if m.startswith("auditor.online")}
+
+
+def test_online_without_httpx_exits_2_with_an_install_hint(tmp_path: Path) -> None:
+    shadow = tmp_path / "shadow" / "httpx"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("raise ImportError('No module named httpx')\n")
+    result = run(["-m", "auditor", "scan", "fixtures/demo", "--online"],
+                 {"PYTHONPATH": f"{tmp_path / 'shadow'}{os.pathsep}{REPO_ROOT}"})
+    assert result.returncode == 2
+    assert "--online needs httpx" in result.stderr and "pubaudit[online]" in result.stderr
+    assert result.stdout == ""
+
+
+def test_no_cache_without_online_is_a_usage_error() -> None:
+    result = run(["-m", "auditor", "scan", "fixtures/demo", "--no-cache"])
+    assert result.returncode == 2 and "--no-cache" in result.stderr
+
+
+def test_help_names_online() -> None:
+    result = run(["-m", "auditor", "scan", "--help"])
+    assert "--online" in result.stdout and "--no-cache" in result.stdout
+
+
+def _online(case: str, args: list[str], tmp_path: Path, token: str | None = TOKEN,
+            cache: bool = True, runs: int = 1
+            ) -> tuple[subprocess.CompletedProcess[str], dict[str, Recorded], Path]:
+    source = CASES / case
+    recorded = json.loads((source / "exchanges.json").read_text(encoding="utf-8"))
+    root = tmp_path / "repo"
+    if not root.exists():
+        shutil.copytree(source, root, ignore=shutil.ignore_patterns("exchanges.json"))
+        if (root / "dot-git").is_dir():
+            (root / "dot-git").rename(root / ".git")
+    cache_dir = tmp_path / "cache"
+    with ExitStack() as stack:
+        servers = {name: stack.enter_context(serve(recorded.get(name, [])))
+                   for name in ("github", "server", "pypi", "testpypi")}
+        env = {"GITHUB_API_URL": servers["github"].url,
+               "GITHUB_SERVER_URL": servers["server"].url,
+               "PUBAUDIT_PYPI_URL": servers["pypi"].url,
+               "PUBAUDIT_TESTPYPI_URL": servers["testpypi"].url,
+               "PUBAUDIT_CACHE_DIR": str(cache_dir), "NO_PROXY": "127.0.0.1"}
+        if token:
+            env["GH_TOKEN"] = token
+        for _ in range(runs):  # the last run's requests only
+            for server in servers.values():
+                server.requests.clear()
+            result = run(["-m", "auditor", "scan", str(root), "--online",
+                          *([] if cache else ["--no-cache"]), *args], env)
+    return result, servers, cache_dir
+
+
+NOTICE_CASE = "unprotected-environment/silent-environments-forbidden-is-a-notice"
+
+
+def test_json_notices_validate_and_do_not_change_the_exit_code(tmp_path: Path) -> None:
+    result, _, _ = _online(NOTICE_CASE, ["-f", "json"], tmp_path)
+    document = json.loads(result.stdout)
+    schema = json.loads((REPO_ROOT / "auditor" / "schemas" / "report.schema.json")
+                        .read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(schema).validate(document)
+    (notice,) = document["notices"]
+    assert notice["status"] == 403 and notice["rule"] == "unprotected-environment"
+    assert notice["endpoint"].endswith("/repos/acme/widget/environments?per_page=100")
+    assert "actions=read" in notice["message"]
+    offline = run(["-m", "auditor", "scan", str(CASES / NOTICE_CASE), "-f", "json"])
+    assert result.returncode == offline.returncode
+    assert "notices" not in json.loads(offline.stdout)
+    assert result.stderr == "", "no progress line when stderr is not a terminal"
+
+
+def test_sarif_notices_are_tool_execution_notifications(tmp_path: Path) -> None:
+    from tests.test_formats import assert_valid_sarif
+
+    result, _, _ = _online(NOTICE_CASE, ["-f", "sarif"], tmp_path)
+    document: dict[str, Any] = json.loads(result.stdout)
+    assert_valid_sarif(document)
+    (invocation,) = document["runs"][0]["invocations"]
+    assert invocation["executionSuccessful"] is True
+    (note,) = invocation["toolExecutionNotifications"]
+    assert note["associatedRule"] == {"id": "unprotected-environment"}
+    assert "actions=read" in note["message"]["text"]
+
+
+def test_text_prints_notices_and_the_token_nowhere(tmp_path: Path) -> None:
+    result, servers, cache_dir = _online(NOTICE_CASE, [], tmp_path)
+    assert "notice: unprotected-environment: could not read the environments" in result.stdout
+    assert "1 notice (not checked)" in result.stdout
+    assert TOKEN not in result.stdout + result.stderr
+    assert all(r.headers.get("authorization") == f"Bearer {TOKEN}"
+               for r in servers["github"].requests)
+    for path in cache_dir.rglob("*"):
+        if path.is_file():
+            assert TOKEN not in path.read_text(encoding="utf-8", errors="replace")
+
+
+def test_private_repository_answers_are_not_cached(tmp_path: Path) -> None:
+    _, _, cache_dir = _online(
+        "unprotected-environment/silent-private-repository-plan-limits", [], tmp_path)
+    stored = [json.loads(p.read_text()) for p in cache_dir.glob("*.json")]
+    assert [entry["url"].rsplit("/", 2)[-2:] for entry in stored] == [["acme", "widget"]]
+
+
+def test_second_run_is_answered_by_the_cache(tmp_path: Path) -> None:
+    _first, _, _ = _online("unprotected-environment/fires-no-protection-at-all", [], tmp_path)
+    result, servers, _ = _online("unprotected-environment/fires-no-protection-at-all", [],
+                                 tmp_path, runs=2)
+    assert "unprotected-environment" in result.stdout
+    assert servers["github"].requests == [], "both answers were fresh (max-age=60)"
+
+
+def test_no_cache_writes_nothing(tmp_path: Path) -> None:
+    _, _, cache_dir = _online("unprotected-environment/fires-no-protection-at-all", [],
+                              tmp_path, cache=False)
+    assert not cache_dir.exists()
+
+
+def test_token_is_not_sent_over_plain_http_to_another_host(tmp_path: Path) -> None:
+    from auditor.online.settings import may_carry_token
+
+    assert may_carry_token("https://api.github.com")
+    assert may_carry_token("http://127.0.0.1:8080")
+    assert not may_carry_token("http://github.example.com")
+
+
+@pytest.mark.parametrize("flag", ["scan"])
+def test_online_is_offered_by_scan_and_publishers(flag: str) -> None:
+    assert "--online" in run(["-m", "auditor", flag, "--help"]).stdout
