@@ -29,9 +29,12 @@ SERVICES = {"github": "GITHUB_API_URL", "server": "GITHUB_SERVER_URL",
 
 
 def online_scan(root: Path, recorded: dict[str, Any], monkeypatch: pytest.MonkeyPatch,
-                cache: Path | None, **options: Any) -> tuple[Report, dict[str, Recorded]]:
-    """Scan ``root`` with ``--online`` against servers answering ``recorded``."""
+                cache: Path | None, rule: str | None = None, **options: Any
+                ) -> tuple[Report, dict[str, Recorded]]:
+    """Scan ``root`` with ``--online`` against servers answering ``recorded``; with
+    ``rule``, the only network rule run is that one (a case records its rule's calls)."""
     from auditor.online import start
+    from auditor.online.registry import ONLINE_REGISTRY
 
     for name in ("GH_TOKEN", "GITHUB_TOKEN", *SERVICES.values(), "PUBAUDIT_CACHE_DIR"):
         monkeypatch.delenv(name, raising=False)
@@ -48,8 +51,13 @@ def online_scan(root: Path, recorded: dict[str, Any], monkeypatch: pytest.Monkey
         for name, variable in SERVICES.items():
             monkeypatch.setenv(variable, servers[name].url)
         runner = start(no_cache=cache is None)
+
+        def only(ctx: Any, rules: Any) -> Any:
+            return runner(ctx, [r for r in rules if rule is None or r.id == rule or
+                                r.id not in ONLINE_REGISTRY])
+
         try:
-            report = scan([root], Options(online=runner, **options))
+            report = scan([root], Options(online=only, **options))
         finally:
             runner.close()
     return report, servers
@@ -66,7 +74,8 @@ def materialise(case: Path, tmp_path: Path) -> Path:
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.parent.name}/{c.name}" for c in CASES])
 def test_online_case(case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     recorded = json.loads((case / "exchanges.json").read_text(encoding="utf-8"))
-    report, servers = online_scan(materialise(case, tmp_path), recorded, monkeypatch, None)
+    report, servers = online_scan(materialise(case, tmp_path), recorded, monkeypatch, None,
+                                  case.parent.name)
     expected = expected_markers(case)
     found = {(f.location.path, f.location.line, f.rule) for f in report.active}
     if not any(rule == _AMBIENT for *_, rule in expected):

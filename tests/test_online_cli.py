@@ -92,10 +92,11 @@ def _online(case: str, args: list[str], tmp_path: Path, token: str | None = TOKE
 
 
 NOTICE_CASE = "unprotected-environment/silent-environments-forbidden-is-a-notice"
+ONE = ["--select", "unprotected-environment"]
 
 
 def test_json_notices_validate_and_do_not_change_the_exit_code(tmp_path: Path) -> None:
-    result, _, _ = _online(NOTICE_CASE, ["-f", "json"], tmp_path)
+    result, _, _ = _online(NOTICE_CASE, ["-f", "json", *ONE], tmp_path)
     document = json.loads(result.stdout)
     schema = json.loads((REPO_ROOT / "auditor" / "schemas" / "report.schema.json")
                         .read_text(encoding="utf-8"))
@@ -104,7 +105,7 @@ def test_json_notices_validate_and_do_not_change_the_exit_code(tmp_path: Path) -
     assert notice["status"] == 403 and notice["rule"] == "unprotected-environment"
     assert notice["endpoint"].endswith("/repos/acme/widget/environments?per_page=100")
     assert "actions=read" in notice["message"]
-    offline = run(["-m", "auditor", "scan", str(CASES / NOTICE_CASE), "-f", "json"])
+    offline = run(["-m", "auditor", "scan", str(CASES / NOTICE_CASE), "-f", "json", *ONE])
     assert result.returncode == offline.returncode
     assert "notices" not in json.loads(offline.stdout)
     assert result.stderr == "", "no progress line when stderr is not a terminal"
@@ -113,7 +114,7 @@ def test_json_notices_validate_and_do_not_change_the_exit_code(tmp_path: Path) -
 def test_sarif_notices_are_tool_execution_notifications(tmp_path: Path) -> None:
     from tests.test_formats import assert_valid_sarif
 
-    result, _, _ = _online(NOTICE_CASE, ["-f", "sarif"], tmp_path)
+    result, _, _ = _online(NOTICE_CASE, ["-f", "sarif", *ONE], tmp_path)
     document: dict[str, Any] = json.loads(result.stdout)
     assert_valid_sarif(document)
     (invocation,) = document["runs"][0]["invocations"]
@@ -124,7 +125,7 @@ def test_sarif_notices_are_tool_execution_notifications(tmp_path: Path) -> None:
 
 
 def test_text_prints_notices_and_the_token_nowhere(tmp_path: Path) -> None:
-    result, servers, cache_dir = _online(NOTICE_CASE, [], tmp_path)
+    result, servers, cache_dir = _online(NOTICE_CASE, ONE, tmp_path)
     assert "notice: unprotected-environment: could not read the environments" in result.stdout
     assert "1 notice (not checked)" in result.stdout
     assert TOKEN not in result.stdout + result.stderr
@@ -137,21 +138,31 @@ def test_text_prints_notices_and_the_token_nowhere(tmp_path: Path) -> None:
 
 def test_private_repository_answers_are_not_cached(tmp_path: Path) -> None:
     _, _, cache_dir = _online(
-        "unprotected-environment/silent-private-repository-plan-limits", [], tmp_path)
+        "unprotected-environment/silent-private-repository-plan-limits", ONE, tmp_path)
     stored = [json.loads(p.read_text()) for p in cache_dir.glob("*.json")]
     assert [entry["url"].rsplit("/", 2)[-2:] for entry in stored] == [["acme", "widget"]]
 
 
 def test_second_run_is_answered_by_the_cache(tmp_path: Path) -> None:
-    _first, _, _ = _online("unprotected-environment/fires-no-protection-at-all", [], tmp_path)
-    result, servers, _ = _online("unprotected-environment/fires-no-protection-at-all", [],
+    result, servers, _ = _online("unprotected-environment/fires-no-protection-at-all", ONE,
                                  tmp_path, runs=2)
     assert "unprotected-environment" in result.stdout
     assert servers["github"].requests == [], "both answers were fresh (max-age=60)"
 
 
+def test_secret_listings_are_never_cached(tmp_path: Path) -> None:
+    case = "leftover-secret/fires-repository-organisation-and-environment-secrets"
+    result, servers, cache_dir = _online(case, ["--select", "leftover-secret"], tmp_path,
+                                         runs=2)
+    assert "PYPI_API_TOKEN" in result.stdout
+    assert all("secrets" in path for path in servers["github"].paths())
+    assert len(servers["github"].paths()) == 3
+    for path in cache_dir.glob("*.json"):
+        assert "secrets" not in json.loads(path.read_text())["url"]
+
+
 def test_no_cache_writes_nothing(tmp_path: Path) -> None:
-    _, _, cache_dir = _online("unprotected-environment/fires-no-protection-at-all", [],
+    _, _, cache_dir = _online("unprotected-environment/fires-no-protection-at-all", ONE,
                               tmp_path, cache=False)
     assert not cache_dir.exists()
 

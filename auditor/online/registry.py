@@ -10,4 +10,6 @@ from __future__ import annotations
 
 ONLINE_REGISTRY: dict[str, str] = {
     "unprotected-environment": "environments.unprotected_environment",
+    "leftover-secret": "secrets.leftover_secret",
+    "missing-secret": "secrets.missing_secret",
 }
