@@ -12,4 +12,5 @@ ONLINE_REGISTRY: dict[str, str] = {
     "unprotected-environment": "environments.unprotected_environment",
     "leftover-secret": "secrets.leftover_secret",
     "missing-secret": "secrets.missing_secret",
+    "pending-project-exists": "projects.pending_project_exists",
 }
