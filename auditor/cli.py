@@ -21,6 +21,7 @@ from auditor import __version__
 
 if TYPE_CHECKING:
     from auditor.engine.scan import Report
+    from auditor.facts.context import Context
     from auditor.online.run import Runner
 
 EXIT_HELP = """Exit codes: 0 no finding at or above the threshold (--fail-on, default low);
@@ -272,6 +273,12 @@ def publishers(
     config: Annotated[Path | None, typer.Option(
         help="Configuration file (default: pubaudit.toml, else [tool.pubaudit] in "
              "pyproject.toml).")] = None,
+    online: Annotated[bool, typer.Option(
+        "--online", help="Also show, per job, the publisher PyPI's provenance records for "
+                         "the latest release (text and json; needs httpx).")] = False,
+    no_cache: Annotated[bool, typer.Option(
+        "--no-cache", help="With --online: neither read nor write the on-disk cache.")] =
+    False,
 ) -> None:
     """Show the trusted publisher each publish job needs on PyPI and TestPyPI.
 
@@ -296,13 +303,51 @@ def publishers(
             typer.echo(redact(inert(f"{error.path}:{error.line}:{error.column}: "
                                     f"{error.message}")), err=True)
         _fail("configuration error")
-    regs = registrations(Context(load_repository(root, settings)))
-    if format is PublishersFormat.toml:
-        sys.stdout.write(render_toml(regs))
-    elif format is PublishersFormat.json:
-        sys.stdout.write(render_json(regs))
-    else:
-        sys.stdout.write(render_text(regs, root))
+    if online and format is PublishersFormat.toml:
+        _fail("--online applies to the text and json formats")
+    runner = _online_runner(online, no_cache, False)
+    ctx = Context(load_repository(root, settings))
+    regs = registrations(ctx)
+    try:
+        if format is PublishersFormat.toml:
+            sys.stdout.write(render_toml(regs))
+        elif format is PublishersFormat.json:
+            sys.stdout.write(_publishers_online_json(render_json(regs), runner, ctx))
+        else:
+            sys.stdout.write(render_text(regs, root) + _publishers_online_text(runner, ctx))
+    finally:
+        if runner is not None:
+            runner.close()
+
+
+def _publishers_online_text(runner: Runner | None, ctx: Context) -> str:
+    """``publishers --online``: the provenance section and notices, for the text format."""
+    if runner is None:
+        return ""
+    from auditor.online.provenance import render_rows
+    from auditor.output.inert import inert, no_commands
+    from auditor.output.redact import redact
+
+    rows, notices = runner.publisher_provenance(ctx)
+    text = render_rows(rows) + "".join(
+        f"notice: {n.message}{f' [{n.endpoint} → {n.status}]' if n.endpoint else ''}\n"
+        for n in notices)
+    return redact(no_commands(inert(text, keep_breaks=True)))
+
+
+def _publishers_online_json(rendered: str, runner: Runner | None, ctx: Context) -> str:
+    """``publishers --online``: ``provenance`` and ``notices`` keys in the JSON document."""
+    if runner is None:
+        return rendered
+    import json
+
+    from auditor.output.redact import redact
+
+    rows, notices = runner.publisher_provenance(ctx)
+    document = json.loads(rendered)
+    document["provenance"] = rows
+    document["notices"] = [n.as_dict() for n in notices]
+    return redact(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"
 
 
 @app.command()

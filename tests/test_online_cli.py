@@ -63,7 +63,7 @@ def test_help_names_online() -> None:
 
 
 def _online(case: str, args: list[str], tmp_path: Path, token: str | None = TOKEN,
-            cache: bool = True, runs: int = 1
+            cache: bool = True, runs: int = 1, command: str = "scan"
             ) -> tuple[subprocess.CompletedProcess[str], dict[str, Recorded], Path]:
     source = CASES / case
     recorded = json.loads((source / "exchanges.json").read_text(encoding="utf-8"))
@@ -86,7 +86,7 @@ def _online(case: str, args: list[str], tmp_path: Path, token: str | None = TOKE
         for _ in range(runs):  # the last run's requests only
             for server in servers.values():
                 server.requests.clear()
-            result = run(["-m", "auditor", "scan", str(root), "--online",
+            result = run(["-m", "auditor", command, str(root), "--online",
                           *([] if cache else ["--no-cache"]), *args], env)
     return result, servers, cache_dir
 
@@ -175,6 +175,28 @@ def test_token_is_not_sent_over_plain_http_to_another_host(tmp_path: Path) -> No
     assert not may_carry_token("http://github.example.com")
 
 
-@pytest.mark.parametrize("flag", ["scan"])
+@pytest.mark.parametrize("flag", ["scan", "publishers"])
 def test_online_is_offered_by_scan_and_publishers(flag: str) -> None:
     assert "--online" in run(["-m", "auditor", flag, "--help"]).stdout
+
+
+def test_publishers_online_shows_what_the_provenance_recorded(tmp_path: Path) -> None:
+    case = "provenance-mismatch/fires-published-from-another-repository"
+    result, servers, _ = _online(case, [], tmp_path, command="publishers", token=None)
+    assert result.returncode == 0
+    assert ("job publish → PyPI: Widget_Tools 0.2.0 by GitHub repository someone/widget-fork, "
+            "workflow release.yml, environment pypi (NOT this job)") in result.stdout
+    assert servers["github"].requests == []
+    as_json, _, _ = _online(case, ["-f", "json"], tmp_path / "json", command="publishers",
+                            token=None)
+    document = json.loads(as_json.stdout)
+    (row,) = document["provenance"]
+    assert row["this_job"] is False and row["version"] == "0.2.0"
+    assert row["publishers"] == [{"kind": "GitHub", "repository": "someone/widget-fork",
+                                  "workflow": "release.yml", "environment": "pypi"}]
+    assert document["notices"] == [] and document["publishers"]
+
+
+def test_publishers_online_refuses_toml() -> None:
+    result = run(["-m", "auditor", "publishers", "fixtures/demo", "--online", "-f", "toml"])
+    assert result.returncode == 2 and "text and json" in result.stderr

@@ -13,4 +13,6 @@ ONLINE_REGISTRY: dict[str, str] = {
     "leftover-secret": "secrets.leftover_secret",
     "missing-secret": "secrets.missing_secret",
     "pending-project-exists": "projects.pending_project_exists",
+    "provenance-mismatch": "provenance.provenance_mismatch",
+    "missing-provenance": "provenance.missing_provenance",
 }

@@ -97,6 +97,18 @@ class Runner:
         outcome.notices = session.notices
         return outcome
 
+    def publisher_provenance(self, ctx: Context) -> tuple[list[dict[str, object]],
+                                                          list[Notice]]:
+        """``publishers --online``: what the latest release's provenance says, per job."""
+        from auditor.online.provenance import provenance_rows
+
+        session = self.session(ctx)
+        try:
+            rows = provenance_rows(session)
+        finally:
+            self.progress.done()
+        return rows, session.notices
+
     def close(self) -> None:
         for transport in self._transports:
             transport.close()

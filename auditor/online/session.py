@@ -55,7 +55,7 @@ class Session:
             self._noted.add(key)
             self.notices.append(notice)
 
-    def _once(self, key: tuple[str, ...], fetch: object) -> object:
+    def once(self, key: tuple[str, ...], fetch: object) -> object:
         if key not in self._memo:
             value = fetch() if callable(fetch) else fetch
             if isinstance(value, Notice):
@@ -76,7 +76,7 @@ class Session:
         return Slug(origin.owner, origin.repository)
 
     def repository(self, slug: Slug, rule: str) -> Repo | None:
-        value = self._once(("repo", str(slug).lower()),
+        value = self.once(("repo", str(slug).lower()),
                            lambda: self.github.repository(slug.owner, slug.name, rule))
         return None if value is _ABSENT else value  # type: ignore[return-value]
 
@@ -90,19 +90,19 @@ class Session:
                 return found
             return {str(e.get("name", "")).lower(): e for e in found}
 
-        value = self._once(("environments", str(slug).lower()), fetch)
+        value = self.once(("environments", str(slug).lower()), fetch)
         return None if value is _ABSENT else value  # type: ignore[return-value]
 
     def branch_policies(self, slug: Slug, environment: str, private: bool, rule: str
                         ) -> list[dict[str, object]] | None:
-        value = self._once(
+        value = self.once(
             ("policies", str(slug).lower(), environment.lower()),
             lambda: self.github.branch_policies(slug.owner, slug.name, environment,
                                                 not private, rule))
         return None if value is _ABSENT else value  # type: ignore[return-value]
 
     def secret_names(self, path: str, what: str, rule: str) -> list[str] | None:
-        value = self._once(("secrets", path), lambda: self.github.secret_names(path, what,
+        value = self.once(("secrets", path), lambda: self.github.secret_names(path, what,
                                                                                  rule))
         return None if value is _ABSENT else value  # type: ignore[return-value]
 
@@ -112,7 +112,7 @@ class Session:
         """The project on ``index``; None when it does not exist; ``ABSENT`` when unknown."""
         from auditor.online.pypi import normalize
 
-        return self._once(("project", index, normalize(name)),
+        return self.once(("project", index, normalize(name)),
                           lambda: self.index_client(index).project(name, rule))
 
     # ------------------------------------------------------------------ the workflows
