@@ -15,4 +15,6 @@ ONLINE_REGISTRY: dict[str, str] = {
     "pending-project-exists": "projects.pending_project_exists",
     "provenance-mismatch": "provenance.provenance_mismatch",
     "missing-provenance": "provenance.missing_provenance",
+    "tag-object-pin": "pins.tag_object_pin",
+    "impostor-commit": "pins.impostor_commit",
 }

@@ -43,6 +43,7 @@ class Runner:
         self._transports: list[Transport] = []
         self._github: GitHub | None = None
         self._indexes: dict[str, PyPI] = {}
+        self._server: Transport | None = None
         self._token_notice: Notice | None = None
 
     def _transport(self, base: str, headers: dict[str, str], identity: str) -> Transport:
@@ -77,9 +78,16 @@ class Runner:
                                         "TestPyPI" if index == "testpypi" else "PyPI")
         return self._indexes[index]
 
+    def server(self) -> Transport:
+        """GITHUB_SERVER_URL (github.com itself, for ``branch_commits``): never a token."""
+        if self._server is None:
+            self._server = self._transport(self.settings.github_server,
+                                           {"Accept": "application/json"}, "anonymous")
+        return self._server
+
     def session(self, ctx: Context) -> Session:
         host = (urlsplit(self.settings.github_server).hostname or "github.com").lower()
-        return Session(ctx, lambda: self.github, self.index, host)
+        return Session(ctx, lambda: self.github, self.index, host, self.server)
 
     def __call__(self, ctx: Context, rules: Sequence[RuleSummary]) -> OnlineOutcome:
         session = self.session(ctx)

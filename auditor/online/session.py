@@ -19,6 +19,7 @@ from auditor.github.model import Workflow
 if TYPE_CHECKING:
     from auditor.online.github import GitHub, Repo
     from auditor.online.pypi import Project, PyPI
+    from auditor.online.transport import Transport
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,7 @@ class Session:
     github_client: Callable[[], GitHub]  # created on first use
     index_client: Callable[[str], PyPI]  # "pypi" | "testpypi"
     github_host: str  # the host of GITHUB_SERVER_URL: remotes on it are GitHub repositories
+    server_client: Callable[[], Transport] | None = None  # GITHUB_SERVER_URL, never a token
     notices: list[Notice] = field(default_factory=list)
     _memo: dict[tuple[str, ...], object] = field(default_factory=dict)
     _noted: set[tuple[str, str | None]] = field(default_factory=set)
@@ -79,6 +81,10 @@ class Session:
         value = self.once(("repo", str(slug).lower()),
                            lambda: self.github.repository(slug.owner, slug.name, rule))
         return None if value is _ABSENT else value  # type: ignore[return-value]
+
+    def repository_of(self, owner: str, name: str, rule: str) -> Repo | None:
+        """Another repository (an action's): as ``repository``."""
+        return self.repository(Slug(owner, name), rule)
 
     def environments(self, slug: Slug, private: bool, rule: str
                      ) -> dict[str, dict[str, object]] | None:
