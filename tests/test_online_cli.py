@@ -200,3 +200,68 @@ def test_publishers_online_shows_what_the_provenance_recorded(tmp_path: Path) ->
 def test_publishers_online_refuses_toml() -> None:
     result = run(["-m", "auditor", "publishers", "fixtures/demo", "--online", "-f", "toml"])
     assert result.returncode == 2 and "text and json" in result.stderr
+
+
+def _stderr_on_a_terminal(case: str, args: list[str], tmp_path: Path) -> str:
+    """Run ``scan --online`` with stderr on a pseudo-terminal; what it wrote there."""
+    import pty
+
+    source = CASES / case
+    recorded = json.loads((source / "exchanges.json").read_text(encoding="utf-8"))
+    root = tmp_path / "repo"
+    shutil.copytree(source, root, ignore=shutil.ignore_patterns("exchanges.json"))
+    (root / "dot-git").rename(root / ".git")
+    with serve(recorded["github"]) as github:
+        primary, secondary = pty.openpty()
+        env = {k: v for k, v in os.environ.items() if k not in ("GH_TOKEN", "GITHUB_TOKEN")}
+        env |= {"GITHUB_API_URL": github.url, "NO_PROXY": "127.0.0.1"}
+        process = subprocess.Popen(
+            [sys.executable, "-m", "auditor", "scan", str(root), "--online", "--no-cache",
+             "--select", "unprotected-environment", *args], cwd=REPO_ROOT, env=env,
+            stdout=subprocess.PIPE, stderr=secondary)
+        os.close(secondary)
+        process.communicate(timeout=60)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(primary, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        os.close(primary)
+    return b"".join(chunks).decode("utf-8", errors="replace")
+
+
+def test_progress_line_on_a_terminal_only_without_quiet(tmp_path: Path) -> None:
+    case = "unprotected-environment/fires-no-protection-at-all"
+    shown = _stderr_on_a_terminal(case, [], tmp_path / "a")
+    assert "pubaudit: online call 1:" in shown and "online call 2:" in shown
+    assert shown.endswith("\r\x1b[K"), "the line is cleared before the report"
+    assert _stderr_on_a_terminal(case, ["-q"], tmp_path / "b") == ""
+
+
+def test_token_is_not_sent_over_http_to_another_host() -> None:
+    from auditor.online.run import Runner
+    from auditor.online.settings import Settings
+
+    runner = Runner(Settings(github_api="http://github.example.com", token="ghp_secret",
+                             token_source="GH_TOKEN"))
+    client = runner.github
+    assert not client.has_token
+    assert "authorization" not in {k.lower() for k in client.transport._client.headers}
+    assert runner._token_notice is not None and "not sent" in runner._token_notice.message
+    runner.close()
+
+
+def test_pypi_client_never_has_credentials() -> None:
+    from auditor.online.run import Runner
+    from auditor.online.settings import Settings
+
+    runner = Runner(Settings(token="ghp_secret", token_source="GH_TOKEN"))
+    for index in ("pypi", "testpypi"):
+        headers = runner.index(index).transport._client.headers
+        assert "authorization" not in {k.lower() for k in headers}
+    assert runner.server()._client.headers.get("authorization") is None
+    runner.close()

@@ -239,3 +239,24 @@ def test_token_comes_from_gh_token_first_and_is_not_in_repr() -> None:
     assert "ghp_first" not in repr(settings)
     assert from_environment({"GITHUB_TOKEN": " t "}).token == "t"
     assert from_environment({}).token is None
+
+
+def test_rate_limit_reset_within_the_cap_is_waited_for() -> None:
+    sleeps: list[float] = []
+    reset = str(int(time.time()) + 1)
+    with serve([{"path": "/x", "status": 429, "json": {}, "times": 1,
+                 "headers": {"x-ratelimit-remaining": "0", "x-ratelimit-reset": reset}},
+                {"path": "/x", "json": {"ok": 1}}]) as server:
+        answer = transport(server.url, sleeps=sleeps).get("/x")
+    assert isinstance(answer, Answer) and answer.data == {"ok": 1}
+    assert len(sleeps) == 1 and 0 <= sleeps[0] <= 2.0
+
+
+def test_secondary_limit_403_with_retry_after_is_retried() -> None:
+    sleeps: list[float] = []
+    with serve([{"path": "/x", "status": 403, "headers": {"Retry-After": "1"},
+                 "json": {"message": "You have exceeded a secondary rate limit"},
+                 "times": 1}, {"path": "/x", "json": []}]) as server:
+        answer = transport(server.url, sleeps=sleeps).get("/x")
+    assert isinstance(answer, Answer) and answer.status == 200 and sleeps == [1.0]
+
