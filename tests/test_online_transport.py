@@ -260,3 +260,17 @@ def test_secondary_limit_403_with_retry_after_is_retried() -> None:
         answer = transport(server.url, sleeps=sleeps).get("/x")
     assert isinstance(answer, Answer) and answer.status == 200 and sleeps == [1.0]
 
+
+
+def test_503_with_a_long_retry_after_is_not_waited_for() -> None:
+    sleeps: list[float] = []
+    with serve([{"path": "/x", "status": 503, "headers": {"Retry-After": "600"},
+                 "body": "maintenance"}]) as server:
+        answer = transport(server.url, sleeps=sleeps).get("/x")
+    assert isinstance(answer, Notice) and "asked to wait 600 s" in answer.message
+    assert sleeps == [] and len(server.requests) == 1
+
+
+def test_a_url_httpx_cannot_send_is_a_notice() -> None:
+    answer = transport("http://127.0.0.1:1").get("/repos/a b/\x00")
+    assert isinstance(answer, Notice) and "could not be made: InvalidURL" in answer.message

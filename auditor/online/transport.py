@@ -188,6 +188,9 @@ class Transport:
                     continue
                 return Notice(f"no answer: {type(exc).__name__}"
                               f"{': ' + str(exc) if str(exc) else ''}", endpoint, None, rule)
+            except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, UnicodeError) as exc:
+                return Notice(f"the request could not be made: {type(exc).__name__}",
+                              endpoint, None, rule)
             if status == 304 and entry is not None:
                 self.counters.revalidated += 1
                 refreshed = Entry(entry.url, entry.body, entry.etag, time.time(),
@@ -288,6 +291,9 @@ class Transport:
             return Notice(f"rate limited: asked to wait {wait:.0f} s, more than the "
                           f"{self.settings.backoff_cap:g} s pubaudit waits; try again later",
                           endpoint, status, rule)
+        if wait > self.settings.backoff_cap:
+            return Notice(f"the server answered {status} {_reason(status)} and asked to wait "
+                          f"{wait:.0f} s; try again later", endpoint, status, rule)
         return Notice(f"the server answered {status} {_reason(status)} "
                       f"{self.settings.retries + 1} times", endpoint, status, rule)
 
