@@ -265,3 +265,13 @@ def test_pypi_client_never_has_credentials() -> None:
         assert "authorization" not in {k.lower() for k in headers}
     assert runner.server()._client.headers.get("authorization") is None
     runner.close()
+
+
+@pytest.mark.parametrize("fmt,expected", [
+    ("concise", "notice: unprotected-environment: could not read the environments"),
+    ("github", "::warning title=pubaudit%3A not checked (unprotected-environment)::could not"),
+    ("markdown", "### Not checked (online)"),
+])
+def test_other_formats_show_notices(fmt: str, expected: str, tmp_path: Path) -> None:
+    result, _, _ = _online(NOTICE_CASE, ["-f", fmt, *ONE], tmp_path)
+    assert expected in result.stdout, result.stdout

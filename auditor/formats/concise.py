@@ -12,7 +12,7 @@ import re
 
 from auditor.checks.findings import Finding
 from auditor.engine.scan import Report
-from auditor.formats.text import summary
+from auditor.formats.text import notice_lines, summary
 from auditor.output.inert import inert, no_commands
 from auditor.output.paths import display_path
 
@@ -34,5 +34,6 @@ def line(report: Report, finding: Finding) -> str:
 
 def render(report: Report) -> str:
     out = [line(part, finding) for part in report.repositories for finding in part.active]
+    out += notice_lines(report)  # --online: what could not be checked
     out.append(summary(report))
     return no_commands("\n".join(out) + "\n")
