@@ -144,6 +144,7 @@ def _gaps(session: Session, slug: Slug, private: bool, env: dict[str, object],
     policy = env.get("deployment_branch_policy")
     tag = _tag_rule(refs)
     if not isinstance(policy, dict):
+        certain = certain and not private  # environments of private repositories need a plan
         gaps.append("any branch or tag can deploy to it")
         changes.append("under \"Deployment branches and tags\" choose \"Selected branches "
                        f"and tags\" and add a tag rule `{tag}`")

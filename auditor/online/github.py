@@ -9,6 +9,7 @@ notice naming the permission GitHub asks for (``X-Accepted-GitHub-Permissions``)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -52,6 +53,12 @@ def unseen(answer: Answer, what: str, rule: str | None, token: bool) -> Notice:
     return Notice(f"could not read {what}: {reason}", answer.endpoint, answer.status, rule)
 
 
+def _public(data: object) -> bool:
+    """Whether a repository answer may be cached: not when the repository is private."""
+    return isinstance(data, dict) and data.get("private") is False and \
+        data.get("visibility", "public") == "public"
+
+
 class GitHub:
     """GitHub REST over one :class:`Transport` (the API origin)."""
 
@@ -59,8 +66,8 @@ class GitHub:
         self.transport = transport
         self.has_token = has_token
 
-    def _get(self, path: str, what: str, rule: str | None, store: bool = True
-             ) -> Answer | Notice:
+    def _get(self, path: str, what: str, rule: str | None,
+             store: bool | Callable[[object], bool] = True) -> Answer | Notice:
         answer = self.transport.get(path, accept=ACCEPT, store=store, rule=rule)
         if isinstance(answer, Notice) or answer.status == 200:
             return answer
@@ -79,7 +86,7 @@ class GitHub:
 
     def repository(self, owner: str, name: str, rule: str | None = None) -> Repo | Notice:
         answer = self._get(f"/repos/{seg(owner)}/{seg(name)}", f"repository {owner}/{name}",
-                           rule)
+                           rule, store=_public)
         if isinstance(answer, Notice):
             return answer
         data = answer.data

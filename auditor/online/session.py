@@ -71,11 +71,18 @@ class Session:
     def slug(self, rule: str) -> Slug | None:
         """The GitHub owner/name of the scanned repository, from its ``origin`` remote."""
         origin = self.ctx.identity.origin
-        if origin is None or origin.host not in (self.github_host, "github.com"):
-            self.note(Notice("no GitHub `origin` remote in .git/config, so the repository's "
-                             "settings on GitHub were not checked", None, None, rule))
-            return None
-        return Slug(origin.owner, origin.repository)
+        if origin is not None and origin.host in (self.github_host, "github.com"):
+            return Slug(origin.owner, origin.repository)
+        declared = {(d.owner, d.repository) for d in self.ctx.config.publishers
+                    if d.provider == "github" and d.owner and d.repository}
+        if len(declared) == 1:  # every GitHub publisher declared names the same repository
+            ((owner, name),) = declared
+            assert owner is not None and name is not None
+            return Slug(owner, name)
+        self.note(Notice("no GitHub `origin` remote in .git/config and no single repository "
+                         "in the declared publishers, so the repository's settings on GitHub "
+                         "were not checked", None, None, rule))
+        return None
 
     def repository(self, slug: Slug, rule: str) -> Repo | None:
         value = self.once(("repo", str(slug).lower()),

@@ -142,9 +142,11 @@ class Transport:
 
     # ------------------------------------------------------------------ one answer
 
-    def get(self, path: str, *, accept: str = "application/json", store: bool = True,
-            rule: str | None = None) -> Answer | Notice:
-        """GET ``path`` (below the base URL, or a full URL on the same origin)."""
+    def get(self, path: str, *, accept: str = "application/json",
+            store: bool | Callable[[object], bool] = True, rule: str | None = None
+            ) -> Answer | Notice:
+        """GET ``path`` (below the base URL, or a full URL on the same origin). ``store``
+        may be a predicate on the parsed answer (a private repository's is not stored)."""
         url = self.url(path)
         endpoint = f"GET {url}"
         if _origin(url) != self.origin:
@@ -195,7 +197,7 @@ class Transport:
                 self.counters.revalidated += 1
                 refreshed = Entry(entry.url, entry.body, entry.etag, time.time(),
                                   max_age(response_headers.get("cache-control")), entry.link)
-                if store and self.cache is not None:
+                if store is not False and self.cache is not None:  # it was stored before
                     self.cache.store(url, accept, refreshed)
                 return self._from_entry(refreshed, endpoint, rule)
             if 300 <= status < 400 and "location" in response_headers:
@@ -221,7 +223,8 @@ class Transport:
                 except (ValueError, RecursionError):
                     return Notice("the answer is not valid JSON (garbled or cut short)",
                                   endpoint, status, rule)
-                if store and self.cache is not None and status == 200:
+                keep = store(data) if callable(store) else store
+                if keep and self.cache is not None and status == 200:
                     age = max_age(response_headers.get("cache-control"))
                     etag = response_headers.get("etag")
                     if etag or age:
