@@ -38,8 +38,10 @@ _REACHABLE = ("behind", "identical")
 
 @dataclass(frozen=True, slots=True)
 class Pin:
+    """One action and SHA, and every ``uses:`` that pins it."""
+
     ref: ActionRef
-    anchor: Anchor
+    anchors: tuple[Anchor, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +54,7 @@ class Resolved:
 
 
 def pins(session: Session) -> list[Pin]:
-    found: dict[tuple[str, str], Pin] = {}
+    found: dict[tuple[str, str], tuple[ActionRef, list[Anchor]]] = {}
     for workflow in session.publishing_workflows():
         for job in workflow.jobs:
             uses = [(job.uses, job.anchor.child("uses", node=job.uses_node))] \
@@ -61,8 +63,9 @@ def pins(session: Session) -> list[Pin]:
                      if s.uses is not None and s.uses_node is not None]
             for ref, anchor in uses:
                 if ref.kind == "remote" and ref.is_sha_pinned:
-                    found.setdefault((ref.slug.lower(), ref.ref.lower()), Pin(ref, anchor))
-    return list(found.values())
+                    found.setdefault((ref.slug.lower(), ref.ref.lower()), (ref, []))[1].append(
+                        anchor)
+    return [Pin(ref, tuple(anchors)) for ref, anchors in found.values()]
 
 
 def _known_offline(ref: ActionRef) -> bool:
@@ -130,15 +133,17 @@ def tag_object_pin(session: Session) -> Iterator[Problem]:
             continue
         name = pin.ref.raw.split("@")[0]
         tag = resolved.tag or "its tag"
-        fix = FixHint(f"Pin the commit of {tag}", True, pin.anchor,
-                      f"{name}@{resolved.commit}") if isinstance(pin.anchor.node, Scalar) \
-            else None
-        yield Problem(pin.anchor, (
-            f"`{pin.ref.ref}` is the SHA of the annotated tag object {tag} in "
-            f"{pin.ref.owner}/{pin.ref.repo}, not of its commit `{resolved.commit}`: tools "
-            "and actions that look things up by commit (a container image named after the "
-            "SHA, `manifest unknown`) fail, and the pin reads as an unknown commit. Pin the "
-            f"commit instead: `{name}@{resolved.commit} # {tag}`"), fix=fix)
+        for anchor in pin.anchors:
+            fix = FixHint(f"Pin the commit of {tag}", True, anchor,
+                          f"{name}@{resolved.commit}") if isinstance(anchor.node, Scalar) \
+                else None
+            yield Problem(anchor, (
+                f"`{pin.ref.ref}` is the SHA of the annotated tag object {tag} in "
+                f"{pin.ref.owner}/{pin.ref.repo}, not of its commit `{resolved.commit}`: "
+                "tools and actions that look things up by commit (a container image named "
+                "after the SHA, `manifest unknown`) fail, and the pin reads as an unknown "
+                f"commit. Pin the commit instead: `{name}@{resolved.commit} # {tag}`"),
+                fix=fix)
 
 
 def _tag_commit(session: Session, pin: Pin, tag: str) -> str | None:
@@ -189,13 +194,13 @@ def impostor_commit(session: Session) -> Iterator[Problem]:
             continue
         if verdict:
             continue
-        yield Problem(pin.anchor, (
+        yield from (Problem(anchor, (
             f"`{ref.ref}` is on no branch and no tag of {ref.owner}/{ref.repo}: GitHub "
             "serves a fork's commits through the parent repository, so this pin can run code "
             f"the owners of {ref.owner}/{ref.repo} never published — next to the upload. Pin "
             "a commit of a release of the action (peel its tag: `git ls-remote "
             f"https://github.com/{ref.owner}/{ref.repo} 'refs/tags/<tag>^{{}}'`) and check "
-            "how this SHA got here"))
+            "how this SHA got here")) for anchor in pin.anchors)
 
 
 def _branch_commits(session: Session, pin: Pin) -> bool | None:

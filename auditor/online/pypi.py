@@ -35,14 +35,20 @@ class File:
 class Project:
     name: str
     files: tuple[File, ...]
+    versions: tuple[str, ...] = ()  # as the Simple API lists them (PEP 700)
 
     def latest(self) -> tuple[str, tuple[File, ...]] | None:
-        """The newest release that is not yanked, by upload time, and its files."""
+        """The newest release that is not yanked, by upload time (else the last of the
+        listed versions with such files), and its files."""
         live = [f for f in self.files if not f.yanked and f.version]
         if not live:
             return None
-        newest = max(live, key=lambda f: f.upload_time)
-        version = newest.version or ""
+        if all(f.upload_time for f in live):
+            version = max(live, key=lambda f: f.upload_time).version or ""
+        else:
+            present = {f.version for f in live}
+            listed = [v for v in self.versions if v in present]
+            version = listed[-1] if listed else live[-1].version or ""
         return version, tuple(f for f in live if f.version == version)
 
 
@@ -96,7 +102,9 @@ class PyPI:
             files.append(File(filename, file_version(filename),
                               bool(item.get("provenance")),
                               bool(item.get("yanked")), str(item.get("upload-time") or "")))
-        return Project(str(data.get("name") or normalize(name)), tuple(files))
+        versions = data.get("versions")
+        return Project(str(data.get("name") or normalize(name)), tuple(files),
+                       tuple(str(v) for v in versions) if isinstance(versions, list) else ())
 
     def provenance(self, project: str, version: str, filename: str, rule: str | None
                    ) -> list[Publisher] | Notice | None:

@@ -147,13 +147,15 @@ def _references(credential: Credential) -> list[str]:
 
 
 def missing_secret(session: Session) -> Iterator[Problem]:
-    wanted: list[tuple[PublishJob, PublishStep, Credential, str]] = []
+    wanted: list[tuple[PublishJob, PublishStep, Credential, list[str]]] = []
     for pj in session.github_publish_jobs():
         if pj.workflow.is_reusable:
             continue  # a called workflow gets its secrets from the caller
         for step in pj.steps:
             for credential in step.secrets:
-                wanted += [(pj, step, credential, name) for name in _references(credential)]
+                names = _references(credential)
+                if names:  # `secrets.A || secrets.B`: missing only when none exists
+                    wanted.append((pj, step, credential, names))
     if not wanted or _needs_token(session, MISSING):
         return
     slug = session.slug(MISSING)
@@ -166,11 +168,12 @@ def missing_secret(session: Session) -> Iterator[Problem]:
     organisation = _organisation(session, slug, MISSING)
     if repository is None or organisation is None:
         return
-    for pj, step, credential, name in wanted:
+    for pj, step, credential, names in wanted:
         env = pj.job.environment
-        places = []
         if env is not None and env.is_expression:
             continue  # which environment's secrets apply is decided at run time
+        visible = set(repository.names) | set(organisation.names)
+        places = []
         if env is not None and env.name:
             environments = session.environments(slug, repo.private, MISSING)
             if environments is None:
@@ -179,18 +182,18 @@ def missing_secret(session: Session) -> Iterator[Problem]:
                 listing = _environment(session, slug, env.name, MISSING)
                 if listing is None:
                     continue
-                if name.upper() in listing.names:
-                    continue
+                visible |= set(listing.names)
             places.append(f"environment `{env.name}`")
-        if name.upper() in repository.names or name.upper() in organisation.names:
+        if any(name.upper() in visible for name in names):
             continue
         places += [f"the repository {slug}", "the organisation secrets shared with it"]
         effect = (f"`{credential.name}` is empty and the action silently uses trusted "
                   "publishing instead" if step.method == "gh-action-pypi-publish" else
                   f"`{credential.name}` is empty and the upload fails (403 from PyPI)")
+        shown = " or ".join(f"`secrets.{name}`" for name in names)
         yield Problem(credential.anchor, (
-            f"`secrets.{name}` does not exist where job `{pj.job.job_id}` can see it (not in "
+            f"{shown} does not exist where job `{pj.job.job_id}` can see it (not in "
             f"{', '.join(places[:-1])} or {places[-1]}): GitHub substitutes an empty string, "
             f"so {effect}. If trusted publishing is meant, remove `{credential.name}` and "
             "register the publisher on PyPI; if the token is meant, create the secret "
-            f"`{name}`"))
+            f"`{names[0]}`"))
