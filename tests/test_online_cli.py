@@ -274,3 +274,24 @@ def test_pypi_client_never_has_credentials() -> None:
 def test_other_formats_show_notices(fmt: str, expected: str, tmp_path: Path) -> None:
     result, _, _ = _online(NOTICE_CASE, ["-f", fmt, *ONE], tmp_path)
     assert expected in result.stdout, result.stdout
+
+
+def test_several_repositories_name_the_root_of_each_notice(tmp_path: Path) -> None:
+    case = CASES / NOTICE_CASE
+    recorded = json.loads((case / "exchanges.json").read_text(encoding="utf-8"))
+    roots = []
+    for name in ("one", "two"):
+        root = tmp_path / name
+        shutil.copytree(case, root, ignore=shutil.ignore_patterns("exchanges.json"))
+        (root / "dot-git").rename(root / ".git")
+        roots.append(str(root))
+    with serve(recorded["github"]) as github:
+        result = run(["-m", "auditor", "scan", *roots, "--online", "--no-cache", "-f", "json",
+                      *ONE], {"GITHUB_API_URL": github.url, "GH_TOKEN": TOKEN,
+                              "NO_PROXY": "127.0.0.1"})
+    document = json.loads(result.stdout)
+    schema = json.loads((REPO_ROOT / "auditor" / "schemas" / "report.schema.json")
+                        .read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(schema).validate(document)
+    # each repository asks for itself, and each notice names the root it belongs to
+    assert sorted(n["root"] for n in document["notices"]) == sorted(roots)
