@@ -3,6 +3,7 @@ retries are bounded, the cache revalidates, and the token goes nowhere but GitHu
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 
@@ -19,7 +20,8 @@ GH = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-
 
 def transport(url: str, cache: Cache | None = None, sleeps: list[float] | None = None,
               **settings: object) -> Transport:
-    values: dict[str, object] = {"timeouts": Timeouts(1.0, 0.5), "backoff_cap": 2.0}
+    values: dict[str, object] = {"timeouts": Timeouts(connect=0.5, read=1.0),
+                                 "backoff_cap": 2.0}
     values.update(settings)
     waits = sleeps if sleeps is not None else []
     return Transport(url, Settings(**values), headers=GH,  # type: ignore[arg-type]
@@ -40,11 +42,37 @@ def test_200_json_and_the_documented_headers() -> None:
 def test_read_timeout_is_a_notice() -> None:
     with serve([{"path": "/slow", "json": {}, "delay": 1.5}]) as server:
         started = time.monotonic()
-        answer = transport(server.url, timeouts=Timeouts(1.0, 0.3)).get("/slow")
+        answer = transport(server.url, timeouts=Timeouts(connect=1.0, read=0.3)).get("/slow")
     assert isinstance(answer, Notice) and "timed out" in answer.message
     assert answer.endpoint == f"GET {server.url}/slow" and answer.status is None
     assert time.monotonic() - started < 1.4
     assert len(server.requests) == 1, "a read timeout is not retried"
+
+
+def test_connect_timeout_is_retried_then_a_notice() -> None:
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)  # never accepted: once the backlog is full, connecting hangs
+    port = listener.getsockname()[1]
+    fillers = []
+    for _ in range(4):
+        filler = socket.socket()
+        filler.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            filler.connect(("127.0.0.1", port))
+        fillers.append(filler)
+    sleeps: list[float] = []
+    try:
+        answer = transport(f"http://127.0.0.1:{port}", sleeps=sleeps,
+                           timeouts=Timeouts(connect=0.3, read=1.0)).get("/x")
+    finally:
+        for sock in (*fillers, listener):
+            sock.close()
+    assert isinstance(answer, Notice) and answer.status is None
+    assert "timed out connecting (after 0.3 s, 3 tries)" in answer.message
+    assert sleeps == [0.5, 1.0]
 
 
 def test_connection_refused_is_retried_then_a_notice() -> None:

@@ -171,15 +171,16 @@ class Transport:
             try:
                 status, response_headers, body = self._fetch(url, headers)
             except httpx.TimeoutException as exc:
-                phase = "connecting" if isinstance(exc, httpx.ConnectTimeout) else "waiting"
-                if isinstance(exc, httpx.ConnectTimeout) and tries < self.settings.retries:
+                connecting = isinstance(exc, httpx.ConnectTimeout)
+                if connecting and tries < self.settings.retries:
                     tries += 1
                     self.sleep(self._backoff(tries))
                     continue
-                limit = (self.settings.timeouts.connect if phase == "connecting" else
-                         self.settings.timeouts.read)
-                return Notice(f"timed out {phase} for an answer (after {limit:g} s)",
-                              endpoint, None, rule)
+                what, limit = (("connecting", self.settings.timeouts.connect) if connecting
+                               else ("waiting for the answer", self.settings.timeouts.read))
+                return Notice(f"timed out {what} (after {limit:g} s"
+                              f"{f', {tries + 1} tries' if tries else ''})", endpoint, None,
+                              rule)
             except _TooLarge:
                 return Notice(f"the answer is larger than {self.settings.max_body} bytes; "
                               "not read", endpoint, None, rule)
