@@ -13,16 +13,15 @@ from collections.abc import Iterator
 from auditor.checks.findings import Problem
 from auditor.online.pypi import Project, normalize
 from auditor.online.session import ABSENT, Session
+from auditor.reading.declarations import INDEX_HOSTS, INDEX_NAMES
 
 RULE = "pending-project-exists"
-_HOSTS = {"pypi": "pypi.org", "testpypi": "test.pypi.org"}
-_LABELS = {"pypi": "PyPI", "testpypi": "TestPyPI"}
 
 
 def pending_project_exists(session: Session) -> Iterator[Problem]:
     default = session.ctx.identity.project.name if session.ctx.identity.project else None
     for decl in session.ctx.config.publishers:
-        if decl.index not in _HOSTS:
+        if decl.index not in INDEX_HOSTS:
             continue
         name = decl.project(default)
         if not name:
@@ -30,7 +29,7 @@ def pending_project_exists(session: Session) -> Iterator[Problem]:
         found = session.project(decl.index, name, RULE)
         if found is ABSENT:
             continue  # the notice says why
-        host, label = _HOSTS[decl.index], _LABELS[decl.index]
+        host, label = INDEX_HOSTS[decl.index], INDEX_NAMES[decl.index]
         if decl.pending and isinstance(found, Project):
             yield Problem(decl.at("pending"), (
                 f"{decl.describe()} is declared pending, but project `{name}` already exists "

@@ -21,13 +21,11 @@ from auditor.online.pypi import File, Project, Publisher, normalize
 from auditor.online.session import Session
 from auditor.publishers.expected import Expected
 from auditor.publishers.matching import expected_publishers
-from auditor.reading.declarations import Declaration
+from auditor.reading.declarations import INDEX_HOSTS, INDEX_NAMES, Declaration
 from auditor.reading.yamlsource import is_false
 
 MISMATCH = "provenance-mismatch"
 MISSING = "missing-provenance"
-_LABELS = {"pypi": "PyPI", "testpypi": "TestPyPI"}
-_HOSTS = {"pypi": "pypi.org", "testpypi": "test.pypi.org"}
 _MAX_FILES = 2
 
 
@@ -130,7 +128,7 @@ def provenance_mismatch(session: Session) -> Iterator[Problem]:
         release = latest_release(session, index, jobs[0].project or "", MISMATCH)
         if release is None or not release.publishers:
             continue
-        label = _LABELS[index]
+        label = INDEX_NAMES[index]
         recorded = sorted({describe(p) for p in release.publishers})
         verdicts = [matches_job(p, exp) for p in release.publishers for exp in jobs]
         if True not in verdicts:
@@ -141,7 +139,7 @@ def provenance_mismatch(session: Session) -> Iterator[Problem]:
                 f"job ({_expected_side(exp)}). Either releases come from elsewhere (another "
                 "repository, a fork, a renamed workflow file), or the trusted publisher on "
                 f"{label} no longer matches this job, so its next upload fails with "
-                f"`invalid-publisher`. Compare the publishers on https://{_HOSTS[index]}/"
+                f"`invalid-publisher`. Compare the publishers on https://{INDEX_HOSTS[index]}/"
                 f"manage/project/{normalize(release.project)}/settings/publishing/ with this "
                 "job and remove the ones you do not use"), undecided=None in verdicts)
         for decl in session.ctx.config.publishers:
@@ -179,11 +177,11 @@ def missing_provenance(session: Session) -> Iterator[Problem]:
         exp = attesting[0]
         yield Problem(exp.upload_anchor, (
             f"no file of the latest release {release.version} of `{release.project}` on "
-            f"{_LABELS[index]} has provenance, although this job uploads with trusted "
+            f"{INDEX_NAMES[index]} has provenance, although this job uploads with trusted "
             "publishing and attestations on: that release was uploaded from elsewhere (a "
             "laptop, another CI) or with an API token. Publish releases only from this job, "
             "then revoke the API tokens you no longer need on "
-            f"https://{_HOSTS[index]}/manage/account/token/"))
+            f"https://{INDEX_HOSTS[index]}/manage/account/token/"))
 
 
 def provenance_rows(session: Session) -> list[dict[str, object]]:
@@ -215,7 +213,7 @@ def render_rows(rows: list[dict[str, object]]) -> str:
         return ""
     lines = ["", "What PyPI's provenance says published the latest release (--online):"]
     for row in rows:
-        label = _LABELS.get(str(row["index"]), str(row["index"]))
+        label = INDEX_NAMES.get(str(row["index"]), str(row["index"]))
         head = f"  {row['path']} job {row['job']} → {label}:"
         if row["version"] is None:
             lines.append(f"{head} no release of {row['project']} found")
