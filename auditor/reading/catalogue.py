@@ -168,7 +168,8 @@ def render_markdown(rule: Rule) -> str:
         lines += [f"## {title}", ""]
         for path, text in files.items():
             language = "toml" if path.endswith(".toml") else (
-                "yaml" if path.endswith((".yml", ".yaml")) else "text")
+                "yaml" if path.endswith((".yml", ".yaml")) else
+                "json" if path.startswith("(") else "text")  # "(GitHub) GET ...": an answer
             lines += [f"`{path}`:", "", f"```{language}", text.strip("\n"), "```", ""]
     if rule.options:
         lines += ["## Options", "", f"In `[tool.pubaudit.rules.{rule.id}]`:", ""]
