@@ -194,6 +194,6 @@ def missing_secret(session: Session) -> Iterator[Problem]:
         yield Problem(credential.anchor, (
             f"{shown} does not exist where job `{pj.job.job_id}` can see it (not in "
             f"{', '.join(places[:-1])} or {places[-1]}): GitHub substitutes an empty string, "
-            f"so {effect}. If trusted publishing is meant, remove `{credential.name}` and "
-            "register the publisher on PyPI; if the token is meant, create the secret "
-            f"`{names[0]}`"))
+            f"so {effect}. Remove `{credential.name}` and register this job as a trusted "
+            "publisher on PyPI (`pubaudit publishers` prints the values); only where "
+            f"trusted publishing is not possible, create the secret `{names[0]}` instead"))
