@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -20,6 +21,8 @@ from auditor import __version__
 
 if TYPE_CHECKING:
     from auditor.engine.scan import Report
+    from auditor.facts.context import Context
+    from auditor.online.run import Runner
 
 EXIT_HELP = """Exit codes: 0 no finding at or above the threshold (--fail-on, default low);
 1 findings at or above it; 2 usage or configuration error; 3 internal error (a bug)."""
@@ -121,6 +124,13 @@ def scan(
     statistics: Annotated[bool, typer.Option(
         "--statistics", help="Print counts per rule instead of the findings (text and "
                              "concise formats).")] = False,
+    online: Annotated[bool, typer.Option(
+        "--online", help="Also ask GitHub and PyPI (environments, secret names, provenance, "
+                         "pins); needs httpx. Off by default: nothing else uses the "
+                         "network.")] = False,
+    no_cache: Annotated[bool, typer.Option(
+        "--no-cache", help="With --online: neither read nor write the on-disk cache.")] =
+    False,
 ) -> None:
     """Audit repositories' publishing workflows.
 
@@ -155,12 +165,16 @@ def scan(
         min_severity=min_severity.value if min_severity else None,
         min_confidence=min_confidence.value if min_confidence else None,
         fail_on=fail_on.value if fail_on else None, config_file=config, baseline=baseline)
+    runner = _online_runner(online, no_cache, quiet)
     try:
-        report = scan_repositories(targets, options)
+        report = scan_repositories(targets, replace(options, online=runner))
     except BaselineError as exc:
         _fail(f"--baseline {baseline}: {exc}")
     except OSError as exc:  # writing a new baseline: a read-only directory, a full disk
         _fail(f"--baseline {baseline}: {exc.strerror or exc}")
+    finally:
+        if runner is not None:
+            runner.close()
     empty = [part for part in report.repositories if part.nothing_to_audit]
     for part in empty:
         typer.echo(f"pubaudit: nothing to audit in {part.display_root}: no "
@@ -200,6 +214,21 @@ def _selection(select: list[str] | None, ignore: list[str] | None
             if expand(rule, known) is None:
                 _fail(f"{name}: {unknown_message(rule, known)}")
     return selected, ignored
+
+
+def _online_runner(online: bool, no_cache: bool, quiet: bool) -> Runner | None:
+    """``--online``: the network runner (httpx is imported only now), or exit 2 with an
+    install hint when httpx is missing."""
+    if not online:
+        if no_cache:
+            _fail("--no-cache is only meaningful with --online")
+        return None
+    from auditor.online import OnlineUnavailable, start
+
+    try:
+        return start(no_cache=no_cache, progress=sys.stderr.isatty() and not quiet)
+    except OnlineUnavailable as exc:
+        _fail(str(exc))
 
 
 def _check_config(config: Path | None) -> None:
@@ -252,6 +281,12 @@ def publishers(
     config: Annotated[Path | None, typer.Option(
         help="Configuration file (default: pubaudit.toml, else [tool.pubaudit] in "
              "pyproject.toml).")] = None,
+    online: Annotated[bool, typer.Option(
+        "--online", help="Also show, per job, the publisher PyPI's provenance records for "
+                         "the latest release (text and json; needs httpx).")] = False,
+    no_cache: Annotated[bool, typer.Option(
+        "--no-cache", help="With --online: neither read nor write the on-disk cache.")] =
+    False,
 ) -> None:
     """Show the trusted publisher each publish job needs on PyPI and TestPyPI.
 
@@ -276,13 +311,51 @@ def publishers(
             typer.echo(redact(inert(f"{error.path}:{error.line}:{error.column}: "
                                     f"{error.message}")), err=True)
         _fail("configuration error")
-    regs = registrations(Context(load_repository(root, settings)))
-    if format is PublishersFormat.toml:
-        sys.stdout.write(render_toml(regs))
-    elif format is PublishersFormat.json:
-        sys.stdout.write(render_json(regs))
-    else:
-        sys.stdout.write(render_text(regs, root))
+    if online and format is PublishersFormat.toml:
+        _fail("--online applies to the text and json formats")
+    runner = _online_runner(online, no_cache, False)
+    ctx = Context(load_repository(root, settings))
+    regs = registrations(ctx)
+    try:
+        if format is PublishersFormat.toml:
+            sys.stdout.write(render_toml(regs))
+        elif format is PublishersFormat.json:
+            sys.stdout.write(_publishers_online_json(render_json(regs), runner, ctx))
+        else:
+            sys.stdout.write(render_text(regs, root) + _publishers_online_text(runner, ctx))
+    finally:
+        if runner is not None:
+            runner.close()
+
+
+def _publishers_online_text(runner: Runner | None, ctx: Context) -> str:
+    """``publishers --online``: the provenance section and notices, for the text format."""
+    if runner is None:
+        return ""
+    from auditor.online.provenance import render_rows
+    from auditor.output.inert import inert, no_commands
+    from auditor.output.redact import redact
+
+    rows, notices = runner.publisher_provenance(ctx)
+    text = render_rows(rows) + "".join(
+        f"notice: {n.message}{f' [{n.endpoint} → {n.status}]' if n.endpoint else ''}\n"
+        for n in notices)
+    return redact(no_commands(inert(text, keep_breaks=True)))
+
+
+def _publishers_online_json(rendered: str, runner: Runner | None, ctx: Context) -> str:
+    """``publishers --online``: ``provenance`` and ``notices`` keys in the JSON document."""
+    if runner is None:
+        return rendered
+    import json
+
+    from auditor.output.redact import redact
+
+    rows, notices = runner.publisher_provenance(ctx)
+    document = json.loads(rendered)
+    document["provenance"] = rows
+    document["notices"] = [n.as_dict() for n in notices]
+    return redact(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"
 
 
 @app.command()

@@ -19,13 +19,15 @@ FAMILIES = (("permissions", "Permissions"), ("credentials", "Credentials"),
 
 def render_index() -> str:
     catalogue = load_catalogue()
-    lines = ["# Rules", "", "Generated from `rules/` by `python -m auditor.docs`.", ""]
+    lines = ["# Rules", "", "Generated from `rules/` by `python -m auditor.docs`. Rules marked "
+             "*online* need `--online` (see [online mode](../online.md)).", ""]
     for family, title in FAMILIES:
         rules = [r for r in catalogue.values() if r.family == family]
         if not rules:
             continue
         lines += [f"## {title}", "", "| rule | severity | what |", "|---|---|---|"]
-        lines += [f"| [`{r.id}`]({r.id}.md) | {r.severity} | {r.title} |" for r in rules]
+        lines += [f"| [`{r.id}`]({r.id}.md) | {r.severity} | {r.title}"
+                  f"{' (*online*)' if r.tier == 'online' else ''} |" for r in rules]
         lines.append("")
     return "\n".join(lines)
 

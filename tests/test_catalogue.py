@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,7 +18,13 @@ RULE_IDS = sorted(CATALOGUE)
 
 
 def test_every_rule_has_a_check_and_every_check_a_rule() -> None:
-    assert sorted(REGISTRY) == RULE_IDS
+    from auditor.online.registry import ONLINE_REGISTRY
+
+    assert sorted(set(REGISTRY) | set(ONLINE_REGISTRY)) == RULE_IDS
+    for rule_id in RULE_IDS:  # an online-only rule has no offline check, and the reverse
+        online = CATALOGUE[rule_id].tier == "online"
+        assert (rule_id in ONLINE_REGISTRY) if online else (rule_id in REGISTRY), rule_id
+        assert not online or rule_id not in REGISTRY, rule_id
 
 
 @pytest.mark.parametrize("rule_id", RULE_IDS)
@@ -27,15 +36,57 @@ def test_entry_is_complete(rule_id: str) -> None:
     assert rule.example and rule.use_instead, "needs a firing and a silent example"
 
 
+# An online rule's example holds, beside its files, what GitHub or PyPI answers: entries
+# named "(GitHub) GET /path", "(github.com) GET /path" or "(PyPI) GET /path" (JSON bodies).
+_ANSWER = re.compile(r"^\((GitHub|github\.com|PyPI|TestPyPI)\) GET (\S+)$")
+_SERVICES = {"GitHub": "github", "github.com": "server", "PyPI": "pypi", "TestPyPI": "testpypi"}
+
+
+def _online_example(files: dict[str, str], tmp_path: Path, rule_id: str,
+                    monkeypatch: pytest.MonkeyPatch) -> set[str]:
+    """The rules an online example fires, its answers served by loopback servers."""
+    from tests.test_online_cases import online_scan
+
+    recorded: dict[str, Any] = {"token": "ghp_catalogue_example_token_0000000000000"}
+    tree = {}
+    for path, text in files.items():
+        match = _ANSWER.match(path)
+        if match is None:
+            tree[path] = text
+        else:
+            recorded.setdefault(_SERVICES[match[1]], []).append(
+                {"path": match[2], "json": json.loads(text)})
+    tree[".git/config"] = '[remote "origin"]\n\turl = https://github.com/octo/example.git\n'
+    report, servers = online_scan(write_tree(tmp_path, tree), recorded, monkeypatch, None,
+                                  rule_id)
+    assert all(not server.unmatched for server in servers.values()), {
+        name: server.unmatched for name, server in servers.items()}
+    assert not report.notices, report.notices
+    return {f.rule for f in report.active}
+
+
+@pytest.mark.parametrize("rule_id", [r for r in RULE_IDS if CATALOGUE[r].tier == "online"])
+def test_online_example_fires_and_use_instead_is_silent(
+        rule_id: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rule = CATALOGUE[rule_id]
+    assert rule_id in _online_example(rule.example, tmp_path / "a", rule_id, monkeypatch)
+    assert rule_id not in _online_example(rule.use_instead, tmp_path / "b", rule_id,
+                                          monkeypatch)
+
+
 @pytest.mark.parametrize("rule_id", RULE_IDS)
 def test_example_fires(rule_id: str, tmp_path: Path) -> None:
+    if CATALOGUE[rule_id].tier == "online":
+        return  # its answers are served: test_online_example_fires_and_use_instead_is_silent
     report = scan_tree(write_tree(tmp_path, CATALOGUE[rule_id].example))
     assert rule_id in {f.rule for f in report.active}
 
 
 @pytest.mark.parametrize("rule_id", RULE_IDS)
 def test_use_instead_is_silent(rule_id: str, tmp_path: Path) -> None:
-    report = scan_tree(write_tree(tmp_path, CATALOGUE[rule_id].use_instead))
+    files = {path: text for path, text in CATALOGUE[rule_id].use_instead.items()
+             if not _ANSWER.match(path)}  # offline: the files only
+    report = scan_tree(write_tree(tmp_path, files))
     assert rule_id not in {f.rule for f in report.active}
     noisy = [f"{f.rule}@{f.location.path}:{f.location.line}" for f in report.active
              if f.severity != "info"]

@@ -14,11 +14,13 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from auditor.checks import REGISTRY, applies, load_check
 from auditor.checks.findings import Edit, Finding, Fix, Location, Problem
+from auditor.engine.notices import Notice, OnlineChecks
 from auditor.engine.upload_notes import annotate
 from auditor.facts.context import Context
 from auditor.output.redact import redact
@@ -44,6 +46,7 @@ class Options:
     fail_on: str | None = None
     config_file: Path | None = None
     baseline: Path | None = None
+    online: OnlineChecks | None = None  # --online: the network rules (auditor.online)
 
 
 @dataclass(slots=True)
@@ -62,6 +65,8 @@ class Report:
     partial: bool = False  # only given files were read (pre-commit), not a whole tree
     nothing_to_audit: bool = False  # a whole tree without CI files, pyproject.toml or config
     parts: tuple[Report, ...] = ()  # one report per repository when several were scanned
+    online: bool = False  # --online was given: formats show the notices list
+    notices: list[Notice] = field(default_factory=list)  # what could not be checked
 
     @property
     def publish_job_count(self) -> int:
@@ -290,6 +295,18 @@ def _problems(ctx: Context, rules: list[RuleSummary]
             yield rule, annotate(problem, ctx)
 
 
+def _online_problems(online: OnlineChecks, ctx: Context, rules: list[RuleSummary],
+                     notices: list[Notice]) -> Iterable[tuple[RuleSummary, Problem]]:
+    """``--online``: the network rules' problems, stamped like the others; what could not
+    be checked goes to ``notices`` (redacted: a notice may quote an answer)."""
+    outcome = online(ctx, rules)
+    notices += [replace(n, message=redact(n.message)) for n in outcome.notices]
+    by_id = {rule.id: rule for rule in rules}
+    for rule_id, problem in outcome.problems:
+        if rule_id in by_id:
+            yield by_id[rule_id], problem
+
+
 def scan(paths: list[Path], options: Options) -> Report:
     """Audit a repository (one directory) or the given files of one repository."""
     files = [p for p in paths if not p.is_dir()] or None
@@ -306,7 +323,11 @@ def scan(paths: list[Path], options: Options) -> Report:
     seen: dict[str, int] = {}
     line_contents: dict[tuple[str, int], str] = {}
     texts: dict[str, Text] = {}
-    for rule, problem in _problems(ctx, rules):
+    notices: list[Notice] = []
+    found = _problems(ctx, rules)
+    if options.online is not None:
+        found = chain(found, _online_problems(options.online, ctx, rules, notices))
+    for rule, problem in found:
         for anchor in (problem.anchor, *(a for _, a in problem.related)):
             if anchor.path not in sources:
                 _add_source(sources, root, anchor.path)
@@ -347,7 +368,8 @@ def scan(paths: list[Path], options: Options) -> Report:
         entries = inventory(ctx)
     return Report(root, display_root, findings, entries, repo.files_scanned, config,
                   sources, fail_on, baseline_written, partial=files is not None,
-                  nothing_to_audit=_nothing_to_audit(repo, config, findings))
+                  nothing_to_audit=_nothing_to_audit(repo, config, findings),
+                  online=options.online is not None, notices=notices)
 
 
 def _nothing_to_audit(repo: Repository, config: Config, findings: list[Finding]) -> bool:
@@ -416,4 +438,5 @@ def scan_repositories(paths: list[Path], options: Options) -> Report:
                   max((part.fail_on for part in parts), key=SEVERITIES.index),
                   baseline_written, partial=all(part.partial for part in parts),
                   nothing_to_audit=all(part.nothing_to_audit for part in parts),
-                  parts=tuple(parts))
+                  parts=tuple(parts), online=options.online is not None,
+                  notices=[n for part in parts for n in part.notices])

@@ -38,7 +38,7 @@ from auditor.reading.declarations import INDEX_HOSTS, Declaration, normalize_pro
 # Rules that need ``--online`` to see the cause (RULES.md tier O).
 ONLINE_RULES = frozenset({"pending-project-exists", "unprotected-environment", "leftover-secret",
                           "missing-secret", "impostor-commit", "provenance-mismatch",
-                          "missing-provenance", "customized-oidc-sub"})
+                          "missing-provenance"})
 _SHA_RE = lazy_re(r"^[0-9a-f]{40}$")
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from auditor.checks.findings import Finding
 from auditor.engine.scan import Report
-from auditor.formats.text import summary
+from auditor.formats.text import notice_lines, summary
 from auditor.output.inert import inert, no_commands
 from auditor.output.lazyre import lazy_re
 from auditor.output.paths import display_path
@@ -33,5 +33,6 @@ def line(report: Report, finding: Finding) -> str:
 
 def render(report: Report) -> str:
     out = [line(part, finding) for part in report.repositories for finding in part.active]
+    out += notice_lines(report)  # --online: what could not be checked
     out.append(summary(report))
     return no_commands("\n".join(out) + "\n")

@@ -109,5 +109,8 @@ def render(report: Report) -> str:
             f"{detail}: GitHub renders only {RENDERED_PER_KIND} annotations of each kind per "
             "step; every finding is listed in this step's log.")))
     out += [annotation(part, finding, prefix) for part, prefix, finding in pairs]
+    out += [command("warning", {"title": f"pubaudit: not checked ({n.rule or 'online'})"},
+                    inert(n.message + (f" [{n.endpoint} → {n.status}]" if n.endpoint else "")))
+            for n in report.notices]  # --online: what could not be checked
     out.append(_summary(report))
     return "\n".join(out) + "\n"

@@ -41,6 +41,15 @@ def _finding(finding: Finding) -> dict[str, object]:
     }
 
 
+def _notices(report: Report) -> dict[str, object]:
+    """``--online``: what could not be checked (absent without --online)."""
+    if not report.online:
+        return {}
+    several = len(report.parts) > 1
+    return {"notices": [n.as_dict() | ({"root": part.display_root} if several else {})
+                        for part in report.repositories for n in part.notices]}
+
+
 def render(report: Report) -> str:
     active = report.active
     by_severity = {s: n for s in reversed(SEVERITIES)
@@ -62,6 +71,7 @@ def render(report: Report) -> str:
     document |= {
         "findings": findings,
         "publish_jobs": jobs,
+        **_notices(report),
         "summary": {"files": report.files, "findings": len(active),
                     "suppressed": len(report.findings) - len(active),
                     "by_severity": by_severity},

@@ -177,4 +177,19 @@ def render(report: Report) -> str:
                     "limit); `pubaudit scan --format json` lists them all.*", ""]
     else:
         out += ["No publish jobs found.", ""]
+    out += _notices(report)
     return no_commands("\n".join(out))
+
+
+def _notices(report: Report) -> list[str]:
+    """``--online``: what could not be checked, as a list."""
+    if not report.notices:
+        return []
+    items = []
+    for n in report.notices[:50]:
+        where = ""
+        if n.endpoint:
+            where = f" ({code(n.endpoint)}{f' → {n.status}' if n.status else ''})"
+        items.append(f"- {code(n.rule) + ': ' if n.rule else ''}{plain(n.message)}{where}")
+    more = [f"- *{len(report.notices) - 50} more*"] if len(report.notices) > 50 else []
+    return ["### Not checked (online)", "", *items, *more, ""]

@@ -265,13 +265,26 @@ def _run(report: Report) -> dict[str, Any]:
                       for rule in rules],
         }},
         "automationDetails": {"id": _automation_id(artifacts.prefix)},
-        "invocations": [{"executionSuccessful": True}],
+        "invocations": [_invocation(report)],
         "originalUriBaseIds": {"%SRCROOT%": {
             "uri": base, "description": {"text": "The root of the scanned repository."}}},
         "columnKind": "utf16CodeUnits",
         "results": [_result(report, artifacts, f, index[f.rule]) for f in findings],
     }
     return run
+
+
+def _invocation(report: Report) -> dict[str, Any]:
+    """The run's invocation; ``--online`` notices (what could not be checked) are its
+    ``toolExecutionNotifications``: they do not make the run fail."""
+    invocation: dict[str, Any] = {"executionSuccessful": True}
+    if report.notices:
+        invocation["toolExecutionNotifications"] = [
+            {"level": "warning", "message": {"text": notice.message},
+             **({"associatedRule": {"id": notice.rule}} if notice.rule else {}),
+             "properties": {"endpoint": notice.endpoint, "status": notice.status}}
+            for notice in report.notices]
+    return invocation
 
 
 def render(report: Report) -> str:

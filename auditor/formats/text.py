@@ -85,6 +85,9 @@ def summary(report: Report) -> str:
         text += f"; {suppressed} suppressed"
     if len(report.parts) > 1:
         text += f"; {len(report.parts)} repositories"
+    if report.notices:
+        count = len(report.notices)
+        text += f"; {count} notice{'s' if count != 1 else ''} (not checked)"
     return text
 
 
@@ -102,6 +105,17 @@ def _fixable(report: Report) -> str:
     return f"; {len(fixable)} fixable with `pubaudit fix --unsafe`"
 
 
+def notice_lines(report: Report) -> list[str]:
+    """``--online``: one line per notice (what could not be checked, and why)."""
+    lines = []
+    for notice in report.notices:
+        where = f" [{notice.endpoint}" + (f" → {notice.status}" if notice.status else "") + \
+            "]" if notice.endpoint else ""
+        rule = f"{notice.rule}: " if notice.rule else ""
+        lines.append(inert(f"notice: {rule}{notice.message}{where}"))
+    return lines
+
+
 def render(report: Report, color: bool = False, quiet: bool = False) -> str:
     out: list[str] = []
     if not quiet:
@@ -110,6 +124,8 @@ def render(report: Report, color: bool = False, quiet: bool = False) -> str:
             for finding in part.active:
                 out += _block(part.root, excerpts, finding, color)
                 out.append("")
+        if report.notices:
+            out += [*notice_lines(report), ""]
     line = summary(report) + _fixable(report)
     out.append(f"{_BOLD}{line}{_RESET}" if color else line)
     return no_commands("\n".join(out) + "\n")

@@ -146,6 +146,10 @@ def load_index() -> dict[str, RuleSummary]:
     return index
 
 
+_NEEDS = {"workflow": "the workflow files only",
+          "online": "`--online` (asks GitHub or PyPI; see [online mode](../online.md))"}
+
+
 def render_markdown(rule: Rule) -> str:
     """The documentation page of a rule (docs/rules/<id>.md is this, generated)."""
     lines = [
@@ -153,7 +157,7 @@ def render_markdown(rule: Rule) -> str:
         f"**{rule.title}**", "",
         f"- Severity: `{rule.severity}`",
         f"- Confidence: `{rule.confidence}`",
-        f"- Needs: {'the workflow files only' if rule.tier == 'workflow' else 'declared publishers or project metadata'}",  # noqa: E501
+        f"- Needs: {_NEEDS.get(rule.tier, 'declared publishers or project metadata')}",
         "",
         rule.summary, "",
         "## What it does", "", rule.what, "",
@@ -169,7 +173,8 @@ def render_markdown(rule: Rule) -> str:
         lines += [f"## {title}", ""]
         for path, text in files.items():
             language = "toml" if path.endswith(".toml") else (
-                "yaml" if path.endswith((".yml", ".yaml")) else "text")
+                "yaml" if path.endswith((".yml", ".yaml")) else
+                "json" if path.startswith("(") else "text")  # "(GitHub) GET ...": an answer
             lines += [f"`{path}`:", "", f"```{language}", text.strip("\n"), "```", ""]
     if rule.options:
         lines += ["## Options", "", f"In `[tool.pubaudit.rules.{rule.id}]`:", ""]
