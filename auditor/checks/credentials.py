@@ -13,7 +13,6 @@ from auditor.output.lazyre import lazy_re
 from auditor.output.redact import describe_token, plausible_pypi_token, pypi_token_res
 from auditor.reading.source import Anchor, SourceFile
 from auditor.reading.yamlsource import is_false
-from auditor.upload.gitlab import id_token_variable
 from auditor.upload.publish import Credential, PublishStep
 from auditor.upload.scope import index_scope
 
@@ -144,6 +143,10 @@ def _gitlab_where(credential: Credential) -> str:
 def _gitlab_leftover(ctx: Context) -> Iterator[Problem]:
     """GitLab jobs that hand twine, uv or pdm a stored credential: the same leftover as on
     GitHub, with GitLab's remedy (an ID token for the job, the CI/CD variable to delete)."""
+    if not ctx.repo.pipelines:
+        return
+    from auditor.upload.gitlab import id_token_variable  # the GitLab model: only when used
+
     declared = bool(ctx.config.publishers)
     for pj in ctx.gitlab_publish_jobs:
         for step in pj.steps:
