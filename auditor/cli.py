@@ -22,6 +22,7 @@ from auditor import __version__
 if TYPE_CHECKING:
     from auditor.engine.scan import Report
     from auditor.facts.context import Context
+    from auditor.history.audit import HistoryAudit
     from auditor.online.run import Runner
 
 EXIT_HELP = """Exit codes: 0 no finding at or above the threshold (--fail-on, default low);
@@ -214,6 +215,24 @@ def _selection(select: list[str] | None, ignore: list[str] | None
             if expand(rule, known) is None:
                 _fail(f"{name}: {unknown_message(rule, known)}")
     return selected, ignored
+
+
+def _stored_secrets(audit: HistoryAudit, runner: Runner) -> HistoryAudit:
+    """``history --online``: where GitHub stores each of the history's secrets today."""
+    from auditor.facts.context import Context
+    from auditor.history.audit import with_stored
+    from auditor.reading.config import load_config
+    from auditor.repository.discovery import load_repository
+
+    names = sorted({c.history.credential.name for c in audit.credentials if c.github_secret})
+    environments = sorted({e for c in audit.credentials if c.github_secret
+                           for e in c.history.environments})
+    ctx = Context(load_repository(audit.root, load_config(audit.root, None)))
+    try:
+        stored, notices = runner.stored_secrets(ctx, names, environments)
+    finally:
+        runner.close()
+    return with_stored(audit, stored, notices)
 
 
 def _online_runner(online: bool, no_cache: bool, quiet: bool) -> Runner | None:
@@ -502,6 +521,13 @@ def history(
                                                 help="Write the report to this file.")] = None,
     exit_zero: Annotated[bool, typer.Option(
         help="Exit 0 even when a credential is still used or was committed.")] = False,
+    online: Annotated[bool, typer.Option(
+        "--online", help="Also ask GitHub which of the secrets are still stored (repository, "
+                         "organisation, environments; needs httpx and a token with "
+                         "\"Secrets: read\").")] = False,
+    no_cache: Annotated[bool, typer.Option(
+        "--no-cache", help="With --online: neither read nor write the on-disk cache.")] =
+    False,
 ) -> None:
     """List every PyPI credential the CI ever used, from the git history, with a checklist.
 
@@ -524,10 +550,13 @@ def history(
             check_target(output)
         except OutputError as exc:
             _fail(f"--output {exc}")
+    runner = _online_runner(online, no_cache, quiet=False)
     try:
         audit = audit_history(path)
     except GitError as exc:
         _fail(str(exc))
+    if runner is not None:
+        audit = _stored_secrets(audit, runner)
     rendered = render_json(audit, str(path)) if format is HistoryFormat.json else \
         render_text(audit, str(path))
     if output is not None:

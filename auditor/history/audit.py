@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from auditor.engine.notices import Notice
 from auditor.history.diff import ParseStats, parse
 from auditor.history.gitlog import (
     MAX_BYTES,
@@ -39,10 +40,18 @@ class AuditedCredential:
 
     history: CredentialHistory
     used_today: tuple[Usage, ...]
+    # ``--online``: where GitHub stores a secret of this name today (() nowhere: already
+    # deleted); None when not asked or not known
+    stored: tuple[str, ...] | None = None
 
     @property
     def still_used(self) -> bool:
         return bool(self.used_today)
+
+    @property
+    def github_secret(self) -> bool:
+        credential = self.history.credential
+        return credential.platform == "github" and credential.kind == "secret"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +74,8 @@ class HistoryAudit:
     credentials: tuple[AuditedCredential, ...]
     checklist: tuple[ChecklistStep, ...]
     notes: tuple[str, ...]  # bounds that were hit, files that could not be read
+    notices: tuple[Notice, ...] = ()  # ``--online``: what could not be asked
+    online: bool = False  # ``--online`` was given
 
     @property
     def exit_code(self) -> int:
@@ -137,6 +148,19 @@ def audit_history(path: Path) -> HistoryAudit:
     remote = origin(repository.root)
     return HistoryAudit(repository.root, remote, commits, tuple(audited),
                         checklist(audited, remote), tuple(notes))
+
+
+def with_stored(audit: HistoryAudit, stored: dict[str, tuple[str, ...]] | None,
+                notices: list[Notice]) -> HistoryAudit:
+    """The audit with ``--online``'s answer: where each GitHub secret is stored today. A
+    secret stored nowhere needs no deletion (its token may still need revoking); one still
+    stored is named with the place to delete it from."""
+    credentials = [replace(c, stored=stored.get(c.history.credential.name))
+                   if stored is not None and c.github_secret else c
+                   for c in audit.credentials]
+    return replace(audit, credentials=tuple(credentials),
+                   checklist=checklist(credentials, audit.origin),
+                   notices=tuple(notices), online=True)
 
 
 def _merged(target: AuditedCredential, reads: AuditedCredential) -> AuditedCredential:
@@ -253,7 +277,11 @@ def checklist(credentials: list[AuditedCredential], remote: Remote | None
                 (name,), TOKEN_PAGES[index]))
     for item in leftover:
         history = item.history
+        if item.stored == ():
+            continue  # GitHub says it is stored nowhere: already deleted
         where, url = _secret_place(history, remote)
+        if item.stored:
+            where = f"stored today as {', '.join(item.stored)} (checked online); {where}"
         steps.append(ChecklistStep(
             "delete-secret",
             f"Delete the {_label(history)}: {where}. No file names it any more (last in "

@@ -47,6 +47,7 @@ def _credential(item: AuditedCredential) -> dict[str, object]:
         "environments": list(history.environments),
         "still_used": item.still_used,
         "used_today": [_usage(u) for u in item.used_today],
+        "stored": list(item.stored) if item.stored is not None else None,
     }
 
 
@@ -66,6 +67,7 @@ def as_dict(audit: HistoryAudit, display: str) -> dict[str, object]:
                        "credentials": list(s.credentials), "url": s.url}
                       for n, s in enumerate(audit.checklist, 1)],
         "notes": list(audit.notes),
+        **({"notices": [n.as_dict() for n in audit.notices]} if audit.online else {}),
     }
 
 
@@ -125,6 +127,15 @@ def render_text(audit: HistoryAudit, display: str) -> str:
             "" if item.still_used or history.last is None else "  (removed)")))
         if item.still_used:
             out.append(_wrap("today:       ", describe_usages(item.used_today)))
+        if item.stored is not None:
+            out.append(_wrap("stored:      ", ", ".join(item.stored) if item.stored else
+                             "nowhere: no repository, organisation or environment secret of "
+                             "this name (checked online)"))
+    if audit.notices:
+        out.append("")
+        out += [_wrap("notice: ", notice.message + (f" [{notice.endpoint}"
+                      + (f" → {notice.status}" if notice.status else "") + "]"
+                      if notice.endpoint else ""), "") for notice in audit.notices]
     out.append("")
     out.append("Checklist, in this order:")
     for number, step in enumerate(audit.checklist, 1):

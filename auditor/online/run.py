@@ -117,6 +117,20 @@ class Runner:
             self.progress.done()
         return rows, session.notices
 
+    def stored_secrets(self, ctx: Context, names: list[str], environments: list[str]
+                       ) -> tuple[dict[str, tuple[str, ...]] | None, list[Notice]]:
+        """``history --online``: where each secret name is stored today, and notices."""
+        from auditor.online.secrets import stored_secrets
+
+        session = self.session(ctx)
+        try:
+            stored = stored_secrets(session, names, environments)
+        finally:
+            self.progress.done()
+        if self._token_notice is not None:
+            session.note(self._token_notice)
+        return stored, session.notices
+
     def close(self) -> None:
         for transport in self._transports:
             transport.close()

@@ -197,3 +197,25 @@ def missing_secret(session: Session) -> Iterator[Problem]:
             f"so {effect}. Remove `{credential.name}` and register this job as a trusted "
             "publisher on PyPI (`pubaudit publishers` prints the values); only where "
             f"trusted publishing is not possible, create the secret `{names[0]}` instead"))
+
+
+def stored_secrets(session: Session, names: list[str], environments: list[str]
+                   ) -> dict[str, tuple[str, ...]] | None:
+    """``history --online``: where each of ``names`` is stored today (repository,
+    organisation, each of ``environments``), by the name as given; ``None`` when the
+    repository's own list could not be read (then "not stored" cannot be said)."""
+    rule = "history"
+    if not names or _needs_token(session, rule):
+        return None
+    slug = session.slug(rule)
+    if slug is None:
+        return None
+    repository = _repository(session, slug, rule)
+    if repository is None:
+        return None
+    listings = [repository, *(found for found in (
+        _organisation(session, slug, rule),
+        *(_environment(session, slug, name, rule) for name in environments))
+        if found is not None)]
+    return {name: tuple(listing.where for listing in listings if name.upper() in listing.names)
+            for name in names}
