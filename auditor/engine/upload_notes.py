@@ -38,8 +38,38 @@ def _upload_of(problem: Problem, uploads: list[PublishStep],
     return None
 
 
+def _command(argv: tuple[str, ...]) -> str:
+    """The upload command as a reader knows it: ``twine upload``, ``python -m twine
+    upload``, ``uv publish``."""
+    head = 4 if len(argv) > 2 and argv[1] == "-m" else 2
+    return " ".join(argv[:head])
+
+
+def _gitlab_wrapper(problem: Problem, ctx: Context) -> Problem | None:
+    """A GitLab finding about an upload a script line makes through a repository file
+    (``make publish``): the same sentence and related location as on GitHub."""
+    anchors = (problem.anchor, *(a for _, a in problem.related))
+    for pj in ctx.gitlab_publish_jobs:
+        for step in pj.steps:
+            if step.wrapper is None or not any(a == step.anchor for a in anchors):
+                continue
+            line = step.wrapper.span[0] + 1 if step.wrapper.span else 1
+            return dataclasses.replace(
+                problem,
+                message=f"{problem.message} The upload is `{_command(step.argv)}` in "
+                        f"{step.wrapper.path}:{line}, which the job runs through "
+                        f"`{step.wrapper_label}`.",
+                related=(*problem.related,
+                         (f"the upload inside `{step.wrapper_label}`", step.wrapper)))
+    return None
+
+
 def annotate(problem: Problem, ctx: Context) -> Problem:
     """``problem`` with the wrapper location of the upload it is about, if any."""
+    if ctx.repo.pipelines:
+        gitlab = _gitlab_wrapper(problem, ctx)
+        if gitlab is not None:
+            return gitlab
     uploads = ctx.hidden_uploads
     if not uploads:
         return problem
@@ -52,7 +82,7 @@ def annotate(problem: Problem, ctx: Context) -> Problem:
             message=f"{problem.message} pubaudit inferred this upload from the credential: "
                     f"{publish.unseen}.")
     assert publish.wrapper is not None
-    command = " ".join(publish.argv[:2])
+    command = _command(publish.argv)
     return dataclasses.replace(
         problem,
         message=f"{problem.message} The upload is `{command}` in {publish.via}, which the "

@@ -12,7 +12,8 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING
 from auditor.github.guards import PULL_EVENTS, Situation, Value, decide, ignores_failed_needs
 from auditor.github.model import Job, Permissions, Trigger, Workflow
 from auditor.github.situations import call_inputs, job_outputs, run_events
+from auditor.reading.source import SourceFile
 from auditor.repository.discovery import Repository
 from auditor.upload.publish import PublishStep
 from auditor.upload.steps import publish_steps
@@ -111,6 +113,11 @@ def _first_of_each(reaches: list[Reach]) -> list[Reach]:
     return list(first.values())
 
 
+def _prefixed(read: Callable[[str], SourceFile | str], prefix: str, path: str
+              ) -> SourceFile | str:
+    return read(prefix + path)
+
+
 class Context:
     """The repository plus every derived fact; what rules receive."""
 
@@ -127,7 +134,8 @@ class Context:
         from auditor.upload.wrappers import WrapperReader
 
         # wrapper files (tox.ini, Makefile...) are read only when a step names them
-        wrappers = WrapperReader(repository_file_reader(repo).read)
+        self._read = repository_file_reader(repo).read
+        wrappers = WrapperReader(self._read)
         self._direct: dict[str, list[PublishStep]] = {
             w.path: publish_steps(w, uv_indexes, wrappers) for w in repo.workflows}
         self._action_steps: dict[str, list[PublishStep]] = {
@@ -181,10 +189,15 @@ class Context:
         if not self.repo.pipelines:
             return []
         from auditor.upload.gitlab import publish_jobs  # the GitLab model: only when used
+        from auditor.upload.wrappers import WrapperReader
 
         uv_indexes = self.repo.project.uv_indexes if self.repo.project else {}
-        return [pj for pipeline in self.repo.pipelines
-                for pj in publish_jobs(pipeline, uv_indexes)]
+        found: list[GitlabPublishJob] = []
+        for pipeline in self.repo.pipelines:
+            # a script's `make publish` reads the Makefile beside its own pipeline
+            wrappers = WrapperReader(functools.partial(_prefixed, self._read, pipeline.prefix))
+            found.extend(publish_jobs(pipeline, uv_indexes, wrappers))
+        return found
 
     @cached_property
     def publish_jobs_by_workflow(self) -> dict[str, list[PublishJob]]:

@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from auditor.gitlab.model import GitlabEnvironment, GitlabJob, IdToken, Pipeline, ScriptLine
 from auditor.output.lazyre import lazy_re
@@ -35,6 +37,7 @@ from auditor.reading.source import Anchor
 from auditor.upload.publish import (
     PYTHON_INDEXES,
     Credential,
+    UploadCommand,
     analyse_upload,
     classify_command,
     credential_kind,
@@ -42,6 +45,10 @@ from auditor.upload.publish import (
     url_target_of,
 )
 from auditor.upload.shell import Command, split_commands, strip_prefixes
+from auditor.upload.wrappers import may_wrap
+
+if TYPE_CHECKING:
+    from auditor.upload.wrappers import WrapperReader
 
 # Tools that exchange a GitLab ID token for a PyPI token by themselves.
 SELF_EXCHANGING = frozenset({"twine", "uv"})
@@ -86,6 +93,8 @@ class GitlabPublishStep:
     exchange: str  # who swaps the ID token for a PyPI token: twine | uv | id | script | none
     exchange_audience: str | None  # the audience whose variable the exchange reads
     exchange_anchor: Anchor | None  # the `python -m id` command, for exchange "id"
+    wrapper: Anchor | None = None  # the upload inside a repository file the line runs
+    wrapper_label: str | None = None  # how the line reaches it: "make publish"
 
     @property
     def secrets(self) -> tuple[Credential, ...]:
@@ -254,11 +263,25 @@ def _is_minted(credential: Credential, minted_names: set[str], exchanging: bool)
     return any(name in minted_names for name in _VARIABLE_REF_RE.findall(value))
 
 
-def publish_steps(pipeline: Pipeline, job: GitlabJob,
-                  uv_indexes: dict[str, str]) -> list[GitlabPublishStep]:
-    """Every upload command of ``job``, in script order."""
+def _wraps(job: GitlabJob) -> bool:
+    """Whether a script line may run a repository file (``make publish``, ``tox -e
+    release``, ``./release.sh``...), before any file is read."""
+    for line in job.script:
+        for command in split_commands(line.node.value):
+            words, _ = strip_prefixes(command.argv)
+            if words and may_wrap(words):
+                return True
+    return False
+
+
+def publish_steps(pipeline: Pipeline, job: GitlabJob, uv_indexes: dict[str, str],
+                  wrappers: WrapperReader | None = None) -> list[GitlabPublishStep]:
+    """Every upload command of ``job``, in script order; with ``wrappers``, also the
+    uploads inside the repository files a script line runs (the step keeps the script
+    command as its anchor and the wrapper line as ``wrapper``)."""
     if not any(w in line.node.value for line in job.script for w in ("upload", "publish",
-                                                                       "push")):
+                                                                       "push")) and (
+            wrappers is None or not _wraps(job)):
         return []  # the same fast pre-filter as for GitHub `run:`
     id_audience, id_anchor, mints = _exchanges(job, pipeline)
     has_pypi_token = any(a in PYTHON_INDEXES for t in job.id_tokens for a in t.audiences)
@@ -283,6 +306,10 @@ def publish_steps(pipeline: Pipeline, job: GitlabJob,
                 continue
             classified = classify_command(words)
             if classified is None:
+                if wrappers is not None and may_wrap(words):
+                    found.extend(_wrapped(pipeline, line, command, words, wrappers, variables,
+                                          uv_indexes, minted_names, exchanging, id_audience,
+                                          id_anchor))
                 continue
             method, args = classified
             anchor = _command_anchor(pipeline, line, command)
@@ -290,29 +317,60 @@ def publish_steps(pipeline: Pipeline, job: GitlabJob,
                 command, method, args, assigned, variables.lookup, anchor,
                 functools.partial(step_word_anchor, pipeline, line, command, base=anchor),
                 uv_indexes, gitlab_url_target)
-            minted = tuple(c for c in upload.credentials
-                           if not c.is_username and _is_minted(c, minted_names, exchanging))
-            static = tuple(c for c in upload.credentials if c not in minted)
-            if minted:
-                exchange, audience = ("id", id_audience) if id_audience else ("script", None)
-            elif method in SELF_EXCHANGING and upload.index in PYTHON_INDEXES and \
-                    all(c.is_username for c in static):
-                exchange, audience = method, upload.index
-            else:
-                exchange, audience = "none", None
-            found.append(GitlabPublishStep(
-                line, method, anchor, upload.index, upload.registry, upload.url,
-                upload.url_anchor, static, minted, upload.argv, upload.uv_trusted_mode,
-                upload.uv_trusted_anchor, exchange, audience,
-                id_anchor if exchange == "id" else None))
+            found.append(_step(line, method, anchor, upload, minted_names, exchanging,
+                               id_audience, id_anchor))
     return found
 
 
-def publish_jobs(pipeline: Pipeline, uv_indexes: dict[str, str]) -> list[GitlabPublishJob]:
+def _step(line: ScriptLine, method: str, anchor: Anchor, upload: UploadCommand,
+          minted_names: set[str], exchanging: bool, id_audience: str | None,
+          id_anchor: Anchor | None,
+          wrapper: Anchor | None = None, label: str | None = None) -> GitlabPublishStep:
+    """A recognised upload as a step: its credentials split into stored and minted, and
+    who exchanges the ID token."""
+    minted = tuple(c for c in upload.credentials
+                   if not c.is_username and _is_minted(c, minted_names, exchanging))
+    static = tuple(c for c in upload.credentials if c not in minted)
+    if minted:
+        exchange, audience = ("id", id_audience) if id_audience else ("script", None)
+    elif method in SELF_EXCHANGING and upload.index in PYTHON_INDEXES and \
+            all(c.is_username for c in static):
+        exchange, audience = method, upload.index
+    else:
+        exchange, audience = "none", None
+    return GitlabPublishStep(
+        line, method, anchor, upload.index, upload.registry, upload.url,
+        upload.url_anchor, static, minted, upload.argv, upload.uv_trusted_mode,
+        upload.uv_trusted_anchor, exchange, audience,
+        id_anchor if exchange == "id" else None, wrapper, label)
+
+
+def _wrapped(pipeline: Pipeline, line: ScriptLine, command: Command, words: list[str],
+             wrappers: WrapperReader, variables: _Variables, uv_indexes: dict[str, str],
+             minted_names: set[str], exchanging: bool, id_audience: str | None,
+             id_anchor: Anchor | None) -> Iterator[GitlabPublishStep]:
+    """The uploads a script line makes through repository files, with the job's variables
+    (the credentials that reach the wrapper)."""
+    from auditor.upload.wrapped import inner_uploads  # only lines that run a file
+
+    outer = _command_anchor(pipeline, line, command)
+    for inner in inner_uploads(words, wrappers, outer, []):
+        def word_anchor(_index: int, where: Anchor = inner.where) -> Anchor:
+            return where
+
+        upload = analyse_upload(inner.command, inner.method, inner.args, inner.assigned,
+                                variables.lookup, inner.where, word_anchor, uv_indexes,
+                                gitlab_url_target)
+        yield _step(line, upload.method, outer, upload, minted_names, exchanging,
+                    id_audience, id_anchor, inner.where, inner.label)
+
+
+def publish_jobs(pipeline: Pipeline, uv_indexes: dict[str, str],
+                 wrappers: WrapperReader | None = None) -> list[GitlabPublishJob]:
     """The jobs of ``pipeline`` that upload, in pipeline order."""
     out: list[GitlabPublishJob] = []
     for job in pipeline.jobs:
-        steps = publish_steps(pipeline, job, uv_indexes)
+        steps = publish_steps(pipeline, job, uv_indexes, wrappers)
         if steps:
             out.append(GitlabPublishJob(pipeline, job, tuple(steps)))
     return out

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from auditor.github.model import Job, Step, Workflow
@@ -70,20 +71,31 @@ def _script_anchor(script: Script, command: Command | None, fallback: Anchor) ->
                         max(script.end_column, script.column + 1)))
 
 
-def wrapped_uploads(workflow: Workflow, job: Job, step: Step, command: Command,
-                    words: list[str], wrappers: WrapperReader, lookup: VariableLookup,
-                    uv_indexes: dict[str, str], notes: list[tuple[Command, str, str | None]],
-                    ) -> Iterator[PublishStep]:
-    """The uploads ``command`` (a ``run:`` command) makes through repository files. Each
-    invocation is added to ``notes`` with why pubaudit could not read it (or ``None``)."""
-    outer: Anchor | None = None  # computed only when an upload is found
-    pending: list[tuple[list[str], int, str | None]] = [(words, 1, None)]
+@dataclass(frozen=True, slots=True)
+class InnerUpload:
+    """An upload command found inside a wrapper file a CI command runs."""
+
+    command: Command  # the upload command, in the wrapper file's text
+    method: str
+    args: list[str]
+    assigned: dict[str, str]  # `VAR=value` prefixes of the command
+    where: Anchor  # the command in the wrapper file
+    label: str  # how the CI command reaches it: "tox -e release", "make publish"...
+
+
+def inner_uploads(words: list[str], wrappers: WrapperReader, fallback: Anchor,
+                  notes: list[tuple[str, str | None]]) -> Iterator[InnerUpload]:
+    """The upload commands a CI command (``words``) runs through repository files, up to
+    ``MAX_DEPTH`` wrappers deep; shared by GitHub `run:` steps and GitLab `script:` lines.
+    Each wrapper invocation is added to ``notes`` with why pubaudit could not read it (or
+    ``None``)."""
+    pending: list[tuple[list[str], int]] = [(words, 1)]
     while pending:
-        argv, depth, _parent = pending.pop(0)
+        argv, depth = pending.pop(0)
         expansion = wrappers.expand(argv)
         if expansion is None:
             continue
-        notes.append((command, expansion.label, expansion.unseen))
+        notes.append((expansion.label, expansion.unseen))
         for script in expansion.scripts:
             for inner in split_commands(script.text):
                 inner_words, assigned = strip_prefixes(inner.argv)
@@ -92,22 +104,35 @@ def wrapped_uploads(workflow: Workflow, job: Job, step: Step, command: Command,
                 classified = classify_command(inner_words)
                 if classified is None:
                     if depth < MAX_DEPTH:
-                        pending.append((inner_words, depth + 1, expansion.label))
+                        pending.append((inner_words, depth + 1))
                     continue
                 method, args = classified
-                outer = outer or step_command_anchor(step, command, workflow)
-                where = _script_anchor(script, inner, outer)
+                yield InnerUpload(inner, method, args, assigned,
+                                  _script_anchor(script, inner, fallback), expansion.label)
 
-                def word_anchor(_index: int, where: Anchor = where) -> Anchor:
-                    return where
 
-                upload = analyse_upload(inner, method, args, assigned, lookup, where,
-                                        word_anchor, uv_indexes)
-                yield PublishStep(workflow, job, step, upload.method, outer, upload.index,
-                                  upload.registry, upload.url, upload.url_anchor,
-                                  upload.credentials, upload.argv, upload.uv_trusted_mode,
-                                  upload.uv_trusted_anchor, wrapper=where,
-                                  wrapper_label=expansion.label)
+def wrapped_uploads(workflow: Workflow, job: Job, step: Step, command: Command,
+                    words: list[str], wrappers: WrapperReader, lookup: VariableLookup,
+                    uv_indexes: dict[str, str], notes: list[tuple[Command, str, str | None]],
+                    ) -> Iterator[PublishStep]:
+    """The uploads ``command`` (a ``run:`` command) makes through repository files. Each
+    invocation is added to ``notes`` with why pubaudit could not read it (or ``None``)."""
+    outer = step_command_anchor(step, command, workflow)
+    seen: list[tuple[str, str | None]] = []
+    try:
+        for found in inner_uploads(words, wrappers, outer, seen):
+            def word_anchor(_index: int, where: Anchor = found.where) -> Anchor:
+                return where
+
+            upload = analyse_upload(found.command, found.method, found.args, found.assigned,
+                                    lookup, found.where, word_anchor, uv_indexes)
+            yield PublishStep(workflow, job, step, upload.method, outer, upload.index,
+                              upload.registry, upload.url, upload.url_anchor,
+                              upload.credentials, upload.argv, upload.uv_trusted_mode,
+                              upload.uv_trusted_anchor, wrapper=found.where,
+                              wrapper_label=found.label)
+    finally:
+        notes.extend((command, label, unseen) for label, unseen in seen)
 
 
 def _pypi_credential(step: Step) -> str | None:
