@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
+from auditor.output.records import record
 from auditor.reading.edits import EditOp
 from auditor.reading.source import Anchor
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Edit:
     """Replace ``path``'s text between two 1-based positions (end exclusive)."""
 
@@ -20,7 +21,7 @@ class Edit:
     replacement: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Fix:
     """A change that removes a finding; `safe` ones may be applied without review."""
 
@@ -35,7 +36,7 @@ class Fix:
     expects: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FixHint:
     """A fix as a rule states it, in routes and nodes, never in line numbers: the operations
     of :mod:`auditor.reading.edits` (replace a scalar, set a version comment, insert or
@@ -51,7 +52,7 @@ class FixHint:
     expects: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Problem:
     """A rule's raw result. The engine adds id, severity, span and fingerprint."""
 
@@ -63,7 +64,7 @@ class Problem:
     undecided: bool = False  # hinges on something pubaudit cannot see: lower confidence, no high
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Location:
     """A 1-based span in a file, as every output format reports it."""
 
@@ -78,7 +79,7 @@ class Location:
                 "end_line": self.end_line, "end_column": self.end_column}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Finding:
     """A reported problem: a rule's Problem stamped with id, severity, span, fingerprint."""
 

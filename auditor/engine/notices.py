@@ -12,13 +12,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
+from auditor.output.records import record
+
 if TYPE_CHECKING:
     from auditor.checks.findings import Problem
     from auditor.facts.context import Context
     from auditor.reading.catalogue import RuleSummary
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Notice:
     """Something the scan could not check, and why."""
 

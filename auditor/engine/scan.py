@@ -23,6 +23,7 @@ from auditor.checks.findings import Edit, Finding, Fix, Location, Problem
 from auditor.engine.notices import Notice, OnlineChecks
 from auditor.engine.upload_notes import annotate
 from auditor.facts.context import Context
+from auditor.output.records import record
 from auditor.output.redact import redact
 from auditor.reading.catalogue import CONFIDENCES, SEVERITIES, RuleSummary, load_index
 from auditor.reading.config import Config, load_config
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     from auditor.publishers.inventory import InventoryEntry
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Options:
     """What the command line asks of a scan (the configuration file gives the rest)."""
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from auditor.explainlog.parse import ClaimSet
 from auditor.output.lazyre import lazy_re
+from auditor.output.records import record
 from auditor.publishers.expected import Expected
 from auditor.reading.declarations import INDEX_HOSTS, Declaration, normalize_project
 
@@ -24,7 +25,7 @@ REF_RE = lazy_re(r"^(?P<repo>[^/]+/[^/]+)/(?P<path>.+?)@(?P<ref>.+)$")
 _GITLAB_PATH_RE = lazy_re(r"(?<=//)(.*[^/]\.(?:yml|yaml))(?=@)")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Mismatch:
     """One publisher field whose value in the run differs from the declared or expected one."""
 
@@ -40,7 +41,7 @@ class Mismatch:
 # ----------------------------------------------------------------- the run's identity
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Identity:
     """The publisher fields of one side: the run (from its claims) or a publish job."""
 
@@ -315,7 +316,7 @@ def _compare_environment(run: Identity, decl: Declaration, project: str | None,
 # ----------------------------------------------------------------- claims against the sides
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Sides:
     """What the repository says: declarations, publish jobs, project name."""
 

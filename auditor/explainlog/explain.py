@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from auditor.explainlog.claims import (
     REF_RE,
@@ -32,6 +31,7 @@ from auditor.explainlog.claims import (
 )
 from auditor.explainlog.parse import Failure, LogFacts
 from auditor.output.lazyre import lazy_re
+from auditor.output.records import record
 from auditor.publishers.expected import Expected
 from auditor.reading.declarations import INDEX_HOSTS, Declaration, normalize_project
 
@@ -42,7 +42,7 @@ ONLINE_RULES = frozenset({"pending-project-exists", "unprotected-environment", "
 _SHA_RE = lazy_re(r"^[0-9a-f]{40}$")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Diagnosis:
     """One kind of failure found in the log, explained: what, why, the change, the rule."""
 
@@ -72,7 +72,7 @@ def scan_hint(rule: str) -> str:
 # ----------------------------------------------------------------- per failure kind
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Context:
     """What a diagnosis needs besides the log: both publisher sides."""
 

@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from auditor.output.lazyre import lazy_re
+from auditor.output.records import record
 
 MAX_LINE = 64 * 1024  # characters of one line looked at; the rest of a longer line is ignored
 MAX_EXCERPT = 300
@@ -66,7 +67,7 @@ def logical_lines(raw: str) -> list[str]:
 # ----------------------------------------------------------------- the facts
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Failure:
     """One recognised failure (or warning) line."""
 
@@ -82,7 +83,7 @@ class Failure:
         return None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Claim:
     """One OIDC claim printed in a log, with its line."""
 
@@ -91,7 +92,7 @@ class Claim:
     line: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ClaimSet:
     """The OIDC token claims one tool printed after a refused exchange."""
 
@@ -116,7 +117,7 @@ class ClaimSet:
         return "github"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LogFacts:
     """Everything recognised in a log: failures, claims, tool and index."""
 
@@ -159,7 +160,7 @@ class LogFacts:
 # ----------------------------------------------------------------- what is recognised
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Pattern:
     """A known failure text and the kind of failure it signals."""
 

@@ -10,8 +10,9 @@ files are refused with a message saying what to pass instead.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
 from typing import BinaryIO
+
+from auditor.output.records import record
 
 MAX_BYTES = 32 * 1024 * 1024
 _CHUNK = 1024 * 1024
@@ -22,7 +23,7 @@ class LogReadError(Exception):
     """The log cannot be read as text (missing, unreadable, binary, an archive)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LogText:
     """The part of a log that is parsed, and where it starts."""
 

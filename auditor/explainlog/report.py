@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import textwrap
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -17,6 +16,7 @@ from auditor.explainlog.explain import Diagnosis, diagnose, scan_hint
 from auditor.explainlog.parse import LogFacts, parse_log
 from auditor.explainlog.read import LogReadError, LogText, read_log
 from auditor.output.inert import inert, no_commands, surrogate_safe
+from auditor.output.records import record
 from auditor.output.redact import redact
 from auditor.publishers.expected import Expected
 from auditor.reading.declarations import INDEX_HOSTS, Declaration
@@ -28,7 +28,7 @@ _TOOLS = {"gh-action-pypi-publish": "pypa/gh-action-pypi-publish", "uv": "uv pub
 _PLATFORMS = {"github": "GitHub Actions", "gitlab": "GitLab CI"}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Explanation:
     """What explain-log prints for one recognised failure."""
 

@@ -14,13 +14,13 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 from auditor.github.guards import PULL_EVENTS, Situation, Value, decide, ignores_failed_needs
 from auditor.github.model import Job, Permissions, Trigger, Workflow
 from auditor.github.situations import call_inputs, job_outputs, run_events
+from auditor.output.records import record
 from auditor.reading.source import SourceFile
 from auditor.repository.discovery import Repository
 from auditor.upload.publish import PublishStep
@@ -41,7 +41,7 @@ EVENT_REFS: dict[str, tuple[str, ...]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class EffectivePermissions:
     """The permissions block in force for a job, and the one it replaced."""
 
@@ -64,7 +64,7 @@ class EffectivePermissions:
 _MAX_CALL_DEPTH = 8
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Reach:
     """A way a job can run: the situation (event, ref kind, fork, inputs...) its guards were
     evaluated in, through ``trigger``."""
@@ -91,7 +91,7 @@ class Reach:
         return self.event in PULL_EVENTS
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PublishJob:
     """A job with at least one publish step (steps of local actions included)."""
 

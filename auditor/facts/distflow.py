@@ -22,6 +22,7 @@ from fnmatch import fnmatchcase
 
 from auditor.github.model import Job, Step, Workflow
 from auditor.output.lazyre import lazy_re
+from auditor.output.records import record
 from auditor.reading.yamlsource import Mapping, Scalar, is_true
 from auditor.upload.shell import split_commands, strip_prefixes
 
@@ -91,7 +92,7 @@ def artifact_layout(upload: Step) -> tuple[str, ...] | None:
     return tuple(sorted(offsets))
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Producer:
     """An ``actions/upload-artifact`` step of another job: the artifact's name and layout."""
 

@@ -8,17 +8,16 @@ what gets uploaded; any other job (tests, lint, benchmarks) shares neither.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from auditor.facts.context import Context
 from auditor.github.model import Job, Workflow
+from auditor.output.records import record
 
 CREDENTIAL = "credential"
 FEEDS = "feeds"
 APART = "apart"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Distance:
     """A job's place relative to the upload, and the words that say why."""
 

@@ -9,13 +9,12 @@ where it is planned again on the edited text.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from auditor.checks.findings import Edit, Finding
+from auditor.output.records import record
 from auditor.reading.edits import TextEdit, apply, line_starts
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Batch:
     """Fixes of one file that can be applied together, and the resulting text."""
 

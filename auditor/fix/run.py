@@ -11,7 +11,7 @@ others. Passes stop when nothing more applies; a second run then finds nothing t
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from auditor.checks.findings import Finding
@@ -19,6 +19,7 @@ from auditor.engine.scan import Options, Report, scan
 from auditor.fix.choose import Batch, batch
 from auditor.fix.verify import check
 from auditor.fix.write import encode
+from auditor.output.records import record
 from auditor.reading.edits import EditOp
 from auditor.reading.source import pending, read_regular
 
@@ -27,7 +28,7 @@ _PIN_RULES = frozenset({"unpinned-action", "pin-without-version", "tag-object-pi
 _MAX_BYTES = 2 * 1024 * 1024
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Change:
     """A file as the fixer would leave it, and the findings whose fixes made the change."""
 
@@ -42,7 +43,7 @@ class Change:
         return encode(self.after, self.original)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Left:
     """A finding the run did not fix, and why, in words for the user."""
 
@@ -50,7 +51,7 @@ class Left:
     why: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Outcome:
     """What a run would change and what remains, before anything is written."""
 

@@ -12,10 +12,10 @@ line per finding, and the output would grow with the square of the input.
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import dataclass
 
 from auditor.output.inert import escape_char, is_unsafe
 from auditor.output.lazyre import lazy_re
+from auditor.output.records import record
 from auditor.output.redact import secret_spans
 from auditor.reading.source import SourceFile
 
@@ -24,7 +24,7 @@ MAX_SPAN = 400
 _LINE_START_RE = lazy_re(r"\r\n|\r|\n")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Excerpt:
     """A line as shown, and the 0-based columns of the span in the shown text."""
 

@@ -15,10 +15,11 @@ invents one either.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import lru_cache
 
 from auditor.output.lazyre import lazy_re
+from auditor.output.records import record
 
 REF_KINDS = ("branch", "tag", "pull")
 
@@ -113,7 +114,7 @@ PULL_EVENTS = frozenset({"pull_request", "pull_request_target", "pull_request_re
                          "pull_request_review_comment", "issue_comment"})
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Situation:
     """One way a job can run: what the guards see in ``github.*``, ``inputs.*``, ``needs.*``."""
 
@@ -306,28 +307,28 @@ def _atom(text: str, where: Situation) -> bool | None:
     return _value_atom(lowered, where)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _AnyOf:
     """``a || b || ...``"""
 
     parts: tuple[_Expr, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _AllOf:
     """``a && b && ...``"""
 
     parts: tuple[_Expr, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Not:
     """``!a``"""
 
     inner: _Expr
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Atom:
     """A comparison or call the evaluator recognises by pattern, or an unknown one."""
 

@@ -9,9 +9,10 @@ as far as it can be read.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from auditor.output.lazyre import lazy_re
+from auditor.output.records import record
 from auditor.reading.source import Anchor, SourceFile
 from auditor.reading.yamlsource import Mapping, Node, Scalar, Sequence, text_of
 
@@ -24,7 +25,7 @@ def is_expression(value: str) -> bool:
     return "${{" in value
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ActionRef:
     """A ``uses:`` value: a local path, a docker image, or ``owner/repo[/path]@ref``."""
 
@@ -83,7 +84,7 @@ def parse_action_ref(raw: str, comment: str = "") -> ActionRef:
     return ActionRef(value, "remote", owner, repo, subpath, ref, comment)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Permissions:
     """A ``permissions:`` block. ``scopes`` maps a scope to its level (read|write|none)."""
 
@@ -107,7 +108,7 @@ class Permissions:
         return self.level("id-token") == "write"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Environment:
     """A job's `environment:`; PyPI matches its name against the publisher."""
 
@@ -117,7 +118,7 @@ class Environment:
     is_expression: bool
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Trigger:
     """One event of ``on:``; ``config`` is its mapping (filters, types) when it has one."""
 
@@ -139,7 +140,7 @@ class Trigger:
         return [value] if value is not None else []
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Step:
     """One step of a job: `uses:` or `run:`, with its inputs and environment."""
 
@@ -189,7 +190,7 @@ class Step:
         return f"step {self.index + 1}"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Job:
     """One job of a workflow, or the steps of a composite action."""
 
@@ -219,7 +220,7 @@ class Job:
         return f"job {self.job_id!r}"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class StructureProblem:
     """A shape GitHub rejects in a part pubaudit reads (`invalid-workflow`)."""
 
@@ -227,7 +228,7 @@ class StructureProblem:
     message: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Workflow:
     """A workflow file, or a composite action (``is_composite``) whose steps form one job."""
 

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from auditor.output.lazyre import lazy_re
+from auditor.output.records import record
 
 _VERSION_RE = lazy_re(r"^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?$")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Release:
     """A release of pypa/gh-action-pypi-publish: its commit and tag-object SHAs."""
 
@@ -27,7 +27,7 @@ class Release:
         return parsed
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ReleaseTable:
     """The shipped release table, to check pins without the network."""
 

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from auditor.output.lazyre import lazy_re
+from auditor.output.records import record
 
 TRUE, FALSE, UNKNOWN = "true", "false", "unknown"
 
@@ -38,7 +38,7 @@ _TOKEN_RE = lazy_re(r"""
     )""", re.X)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Operand:
     """One side of a `rules: if:` comparison."""
 
@@ -182,7 +182,7 @@ def without_tag(expression: str) -> str:
         return UNKNOWN
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Clause:
     """One entry of a ``rules:`` list, as far as the tag question needs it."""
 

@@ -4,9 +4,9 @@ reader it is built through, and GitLab's limits and key sets."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Protocol
 
+from auditor.output.records import record
 from auditor.reading.source import Anchor, SourceFile
 from auditor.reading.yamlsource import Mapping, Scalar
 
@@ -36,7 +36,7 @@ SCRIPT_SECTIONS = ("before_script", "script", "after_script")
 # --------------------------------------------------------------------------- the model
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PipelineProblem:
     """A shape GitLab rejects, or a file that cannot be read as YAML."""
 
@@ -45,7 +45,7 @@ class PipelineProblem:
     rule: str = "invalid-workflow"  # or "invalid-yaml"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Include:
     """One entry of an ``include:`` list, and the local files it brought in."""
 
@@ -56,7 +56,7 @@ class Include:
     from_path: str  # the file holding the entry
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ScriptLine:
     """One shell line of a job, after ``default:``, ``extends`` and ``!reference``."""
 
@@ -65,7 +65,7 @@ class ScriptLine:
     anchor: Anchor  # in the file the line is written in
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Variable:
     """A CI/CD variable of a job or of the pipeline, with where it is set."""
 
@@ -75,7 +75,7 @@ class Variable:
     anchor: Anchor  # the variable's key
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IdToken:
     """An ``id_tokens:`` entry: GitLab exports the signed JWT as variable ``name``."""
 
@@ -90,7 +90,7 @@ class IdToken:
         return any("$" in aud for aud in self.audiences)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class GitlabEnvironment:
     """A job's `environment:` (string or `name:`); PyPI may bind to it."""
 
@@ -100,7 +100,7 @@ class GitlabEnvironment:
     is_expression: bool  # built from ``$VARIABLES``: cannot be verified statically
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RunCondition:
     """When the job runs, as far as publishing safety needs it."""
 
@@ -111,7 +111,7 @@ class RunCondition:
     by_workflow: bool = False  # tag-only because ``workflow: rules`` allow tag pipelines only
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class GitlabJob:
     """A job after includes, `default:`, `extends` and `!reference` are applied."""
 
@@ -145,7 +145,7 @@ class GitlabJob:
         return None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Pipeline:
     """A top-level pipeline file and everything GitLab builds from it."""
 

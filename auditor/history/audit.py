@@ -8,7 +8,7 @@ clone the repository, so it is revoked first, whether or not a later commit remo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from auditor.engine.notices import Notice
@@ -26,6 +26,7 @@ from auditor.history.gitlog import (
 from auditor.history.ledger import CredentialHistory, Ledger, Usage, describe_usages
 from auditor.history.places import file_kind
 from auditor.history.recognise import CredentialId, recognise
+from auditor.output.records import record
 from auditor.reading.gitremote import Remote, origin
 from auditor.reading.source import read_regular, split_lines
 
@@ -34,7 +35,7 @@ TOKEN_PAGES = {"pypi": "https://pypi.org/manage/account/token/",
                "testpypi": "https://test.pypi.org/manage/account/token/"}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AuditedCredential:
     """A credential of the history, and where the working tree still names it."""
 
@@ -54,7 +55,7 @@ class AuditedCredential:
         return credential.platform == "github" and credential.kind == "secret"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ChecklistStep:
     """One thing to do, in the order the checklist gives."""
 
@@ -64,7 +65,7 @@ class ChecklistStep:
     url: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class HistoryAudit:
     """What ``pubaudit history`` reports for one repository."""
 

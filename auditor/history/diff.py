@@ -15,12 +15,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from auditor.history.gitlog import COMMIT_MARKER, MAX_FILE_LINES
+from auditor.output.records import record
 
 _HUNK_RE = re.compile(r"^@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@ ?(.*)$")
 _ESCAPES = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Commit:
     """A commit of the log: where a credential was first or last seen."""
 
@@ -29,7 +30,7 @@ class Commit:
     timestamp: int  # the same date in seconds since the epoch, to order commits
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Hunk:
     """Consecutive changed lines of one file in one commit, with their context."""
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import IO
 
 from auditor.output.inert import inert
+from auditor.output.records import record
 
 # Where a PyPI credential of CI can be written, as git pathspecs (``:(glob)``: ``*`` stays in
 # one directory, ``**/`` spans any number). docs/history.md lists them for users. Every
@@ -102,7 +103,7 @@ class GitError(Exception):
     """The history cannot be read: one line for the user, exit code 2."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class GitRepository:
     """A repository with at least one commit, and the git that reads it."""
 

@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 from auditor.history.diff import Commit
 from auditor.history.places import file_kind
 from auditor.history.recognise import CredentialId, Recognised
+from auditor.output.records import record
 
 # What the name beside a path is, by the kind of file.
 _UNIT = {"github": "job", "gitlab": "job", "ini": "section", "pypirc": "section",
          "make": "target", "nox": "session"}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Usage:
     """A file, and the job in it, that named a credential."""
 
@@ -41,7 +42,7 @@ def describe_usages(usages: tuple[Usage, ...]) -> str:
     return ", ".join(out)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CredentialHistory:
     """Everything the history says about one credential."""
 

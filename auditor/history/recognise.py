@@ -25,7 +25,6 @@ import hmac
 import re
 import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from functools import cache
 
 from auditor.checks.credentials import PLACEHOLDER_RE, PYPIRC_PASSWORD_RE
@@ -39,6 +38,7 @@ from auditor.history.names import (
     pypi_by_name,
 )
 from auditor.history.places import environments_of, file_kind, indent, jobs_of, step_window
+from auditor.output.records import record
 from auditor.output.redact import describe_token, plausible_pypi_token, pypi_token_res
 from auditor.upload.indexes import index_of_name, index_of_url
 from auditor.upload.publish import OPTIONS, PYPA_INPUTS, PYPI_ACTION, THIRD_PARTY_PYPI_ACTIONS
@@ -76,7 +76,7 @@ _KEY_RE = re.compile(r"^(\s*)([A-Za-z_][\w-]*)\s*:")
 _ENV_NAME_RE = re.compile(r"[A-Z_][A-Z0-9_]*")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CredentialId:
     """What a maintainer deletes or revokes: its kind, where it is kept, and its name."""
 
@@ -94,7 +94,7 @@ class CredentialId:
         return self.platform == "file"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Sighting:
     """One line that names a credential."""
 
@@ -106,7 +106,7 @@ class Sighting:
     environment: str | None = None  # the GitHub environment of the job, when it names one
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Recognised:
     """A hunk's credentials, and the names it defines itself (never CI/CD variables)."""
 

@@ -19,8 +19,9 @@ import json
 import os
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
+
+from auditor.output.records import record
 
 EXPIRY = 24 * 3600  # seconds: older entries are not even revalidated
 MAX_FRESH = 3600  # a max-age longer than this is cut to it
@@ -36,7 +37,7 @@ def token_identity(token: str | None) -> str:
     return hashlib.sha256(b"pubaudit-cache-identity\x00" + token.encode()).hexdigest()[:16]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Entry:
     """A stored 200 answer."""
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from auditor.checks.findings import Problem
 from auditor.facts.context import PublishJob
 from auditor.online.session import Session, Slug
+from auditor.output.records import record
 
 RULE = "unprotected-environment"
 
@@ -63,7 +63,7 @@ def _samples(trigger: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Refs:
     """The refs a publish job runs on for a push or a release: per kind (``branch``/``tag``)
     the trigger's patterns, ``None`` meaning any ref of that kind."""

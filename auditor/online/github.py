@@ -10,11 +10,11 @@ notice naming the permission GitHub asks for (``X-Accepted-GitHub-Permissions``)
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from urllib.parse import quote
 
 from auditor.engine.notices import Notice
 from auditor.online.transport import Answer, Transport
+from auditor.output.records import record
 
 API_VERSION = "2022-11-28"
 ACCEPT = "application/vnd.github+json"
@@ -25,7 +25,7 @@ def seg(value: str) -> str:
     return quote(value, safe="")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Repo:
     """What ``GET /repos/{owner}/{repo}`` says that the rules need."""
 

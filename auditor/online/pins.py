@@ -18,7 +18,6 @@ cannot be read the result is a notice ("indeterminate"), never a finding.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from auditor.checks.findings import FixHint, Problem
 from auditor.engine.notices import Notice
@@ -26,6 +25,7 @@ from auditor.github.model import ActionRef
 from auditor.github.releases import release_table
 from auditor.online.github import seg
 from auditor.online.session import Session
+from auditor.output.records import record
 from auditor.reading.edits import EditOp, ReplaceScalar, SetComment
 from auditor.reading.source import Anchor
 from auditor.reading.yamlsource import Scalar
@@ -37,7 +37,7 @@ _MAX_PEEL = 3
 _REACHABLE = ("behind", "identical")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Pin:
     """One action and SHA, and every ``uses:`` that pins it."""
 
@@ -45,7 +45,7 @@ class Pin:
     anchors: tuple[Anchor, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Resolved:
     """What a pinned SHA is: a commit, or a tag object and the commit it tags."""
 

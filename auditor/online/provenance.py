@@ -13,12 +13,12 @@ job with any environment.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from auditor.checks.findings import Problem
 from auditor.engine.notices import Notice
 from auditor.online.pypi import File, Project, Publisher, normalize
 from auditor.online.session import Session
+from auditor.output.records import record
 from auditor.publishers.expected import Expected
 from auditor.publishers.matching import expected_publishers
 from auditor.reading.declarations import INDEX_HOSTS, INDEX_NAMES, Declaration
@@ -29,7 +29,7 @@ MISSING = "missing-provenance"
 _MAX_FILES = 2
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Release:
     """The newest release on one index and what its provenance says."""
 

@@ -8,11 +8,11 @@ without releases, so it cannot tell); a project without files answers 200.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from urllib.parse import quote
 
 from auditor.engine.notices import Notice
 from auditor.online.transport import Transport
+from auditor.output.records import record
 
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
 _NORMALIZE = re.compile(r"[-_.]+")
@@ -22,7 +22,7 @@ def normalize(name: str) -> str:
     return _NORMALIZE.sub("-", name).lower()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class File:
     filename: str
     version: str | None
@@ -31,7 +31,7 @@ class File:
     upload_time: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Project:
     name: str
     files: tuple[File, ...]
@@ -52,7 +52,7 @@ class Project:
         return version, tuple(f for f in live if f.version == version)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Publisher:
     """The publisher of one attestation bundle (PEP 740 provenance)."""
 

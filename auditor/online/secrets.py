@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from auditor.checks.findings import Problem
 from auditor.engine.notices import Notice
 from auditor.facts.context import PublishJob
 from auditor.online.github import seg
 from auditor.online.session import Session, Slug
+from auditor.output.records import record
 from auditor.upload.publish import Credential, PublishStep
 
 LEFTOVER = "leftover-secret"
@@ -44,7 +44,7 @@ def secret_refs(text: str) -> list[str]:
     return [a or b for a, b in _SECRET_REF.findall(text)]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Listing:
     """The secret names at one place, by upper-cased name."""
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from auditor.engine.notices import Notice
 from auditor.facts.context import Context, PublishJob
 from auditor.github.model import Workflow
+from auditor.output.records import record
 
 if TYPE_CHECKING:
     from auditor.online.github import GitHub, Repo
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from auditor.online.transport import Transport
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Slug:
     owner: str
     name: str

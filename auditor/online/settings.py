@@ -10,9 +10,11 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from auditor.output.records import record
 
 DEFAULT_GITHUB_API = "https://api.github.com"
 DEFAULT_GITHUB_SERVER = "https://github.com"
@@ -45,7 +47,7 @@ def default_cache_dir(environ: Mapping[str, str]) -> Path:
     return Path(base) / "pubaudit"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Timeouts:
     """Seconds: GitHub may process a request for 10 s before answering 5xx."""
 
@@ -53,7 +55,7 @@ class Timeouts:
     read: float = 15.0
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Settings:
     """What one ``--online`` run uses."""
 

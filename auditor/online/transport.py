@@ -30,6 +30,7 @@ from auditor import __version__
 from auditor.engine.notices import Notice
 from auditor.online.cache import Cache, Entry, max_age
 from auditor.online.settings import Settings
+from auditor.output.records import record
 
 USER_AGENT = f"pubaudit/{__version__} (+https://pubaudit.readthedocs.io/en/latest/online/)"
 _RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
@@ -37,7 +38,7 @@ _MAX_REDIRECTS = 3
 _MAX_PAGES = 10
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Answer:
     """An HTTP answer the caller judges: ``data`` is the parsed JSON of a 2xx (else None)."""
 

@@ -3,12 +3,11 @@ declaration, compared exactly as PyPI's lookup does (``matching``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from auditor.output.records import record
 from auditor.reading.source import Anchor
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Expected:
     """The publisher a publish job needs on one index, derived from the repository.
 

@@ -8,15 +8,15 @@ path), so the JSON contract and the rules can never disagree.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
 from auditor.facts.context import Context
+from auditor.output.records import record
 from auditor.publishers.expected import Expected
 from auditor.publishers.matching import expected_publishers
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class InventoryEntry:
     """One publish job and index of the JSON `publish_jobs` contract."""
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 from weakref import WeakKeyDictionary
 
 from auditor.facts.context import Context, PublishJob
 from auditor.output.lazyre import lazy_re
+from auditor.output.records import record
 from auditor.publishers.expected import Expected
 from auditor.reading.declarations import (
     INDEX_HOSTS,
@@ -32,7 +32,7 @@ from auditor.upload.publish import PublishStep
 FIELDS = ("owner", "repository", "workflow", "environment", "project")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Mismatch:
     """A declared field that differs from what the job needs, with the likely cause."""
 
@@ -43,7 +43,7 @@ class Mismatch:
     case_only: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Malformed:
     """A declared value PyPI would refuse or that can never match a token."""
 
@@ -53,7 +53,7 @@ class Malformed:
     message: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Assignment:
     """A publish job's need on one index, and the declaration it meets or comes closest to."""
 
@@ -360,7 +360,7 @@ def compare(decl: Declaration, exp: Expected, *, skip: frozenset[str] = frozense
     return out
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Audit:
     """Declarations against expectations, computed once per scan."""
 
@@ -481,7 +481,7 @@ def registration_lines(exp: Expected, project: str | None) -> list[str]:
 # ----------------------------------------------------------------- for other commands
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Sides:
     """Both sides of a repository's publishers, for ``explain-log`` and friends."""
 

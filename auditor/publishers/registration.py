@@ -8,11 +8,11 @@ with ``--format toml``, declarations ready to paste into ``pyproject.toml``.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 from auditor.facts.context import Context
 from auditor.output.inert import inert, no_commands, surrogate_safe, toml_string
+from auditor.output.records import record
 from auditor.output.redact import redact
 from auditor.publishers.expected import Expected
 from auditor.publishers.matching import (
@@ -26,7 +26,7 @@ from auditor.publishers.matching import (
 from auditor.reading.declarations import INDEX_HOSTS, INDEX_NAMES, Declaration
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Registration:
     """One publisher to register, and the jobs that need it."""
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cache
 from pathlib import Path
+
+from auditor.output.records import record
 
 SEVERITIES = ("info", "low", "medium", "high")
 CONFIDENCES = ("low", "medium", "high")
@@ -22,7 +24,7 @@ def help_uri(rule_id: str) -> str:
     return f"{DOCS_BASE}{rule_id}/"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RuleOption:
     """A per-rule setting users may give in `[tool.pubaudit.rules.<id>]`."""
 
@@ -32,7 +34,7 @@ class RuleOption:
     help: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Rule:
     """One catalogue entry: the words of a rule (explain, SARIF, docs) and its examples."""
 
@@ -99,7 +101,7 @@ def load_catalogue() -> dict[str, Rule]:
     return rules
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RuleSummary:
     """What a scan needs of a rule: loaded from one small JSON file instead of parsing every
     TOML file of the catalogue (that took ~20 ms, a fifth of a pre-commit run)."""

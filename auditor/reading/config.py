@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
+from auditor.output.records import record
 from auditor.reading.catalogue import CONFIDENCES, SEVERITIES, load_index
 from auditor.reading.declarations import Declaration, locate_declarations
 from auditor.reading.selection import expand, suggestion, unknown_message
@@ -25,7 +26,7 @@ PUBLISHER_KEYS = ("index", "project", "pending", "provider", "owner", "repositor
 _PUBLISHER_TEXT_KEYS = tuple(k for k in PUBLISHER_KEYS if k != "pending")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ConfigError:
     """A configuration problem at a 1-based position, reported as `invalid-config`."""
 
@@ -35,7 +36,7 @@ class ConfigError:
     column: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Config:
     """The validated configuration; errors are kept, not raised, so the scan still runs."""
 

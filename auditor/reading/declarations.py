@@ -10,9 +10,9 @@ comparing declarations with what the repository needs is ``auditor.publishers.ma
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from auditor.output.lazyre import lazy_re
+from auditor.output.records import record
 from auditor.reading.source import Anchor, split_lines
 
 PROVIDERS = ("github", "gitlab", "google", "activestate")
@@ -28,7 +28,7 @@ def normalize_project(name: str) -> str:
     return _NORMALIZE_RE.sub("-", name).lower()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Declaration:
     """One ``[[tool.pubaudit.publishers]]`` table, with the position of each of its values.
 

@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass
 
 from auditor.output.lazyre import lazy_re
+from auditor.output.records import record
 from auditor.reading.source import Anchor, SourceFile
 from auditor.reading.yamlsource import Mapping, Mark, Node, Scalar, Sequence
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ReplaceScalar:
     """Give the scalar at ``anchor`` a new value, keeping its quote style."""
 
@@ -31,7 +31,7 @@ class ReplaceScalar:
     value: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SetComment:
     """Make ``comment`` the trailing comment of the line of the scalar at ``anchor``; an
     existing comment is replaced only when it is a version comment (``# v1.2.3``)."""
@@ -40,7 +40,7 @@ class SetComment:
     comment: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RenameKey:
     """Rename the key scalar at ``anchor`` (a key node), keeping its quote style."""
 
@@ -48,7 +48,7 @@ class RenameKey:
     key: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class InsertKey:
     """Add ``key: value`` to the block mapping at ``mapping`` (its node), or, when
     ``mapping`` is the owner and ``child`` names a key it lacks, create ``child:`` holding
@@ -65,7 +65,7 @@ class InsertKey:
     child: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RemoveKey:
     """Remove ``key`` and its value from the block mapping at ``mapping``. When that leaves
     the mapping empty and ``owner`` is given, ``owner_key`` is removed from ``owner`` too
@@ -87,7 +87,7 @@ def path_of(op: EditOp) -> str:
     return op.mapping.path if isinstance(op, (InsertKey, RemoveKey)) else op.anchor.path
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TextEdit:
     """Replace ``text[start:end]`` of the file with ``text``."""
 

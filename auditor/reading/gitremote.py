@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from auditor.output.lazyre import lazy_re
+from auditor.output.records import record
 from auditor.reading.source import read_regular
 
 # Outside the scanned tree (a worktree's ``gitdir:`` points elsewhere), so no containment
@@ -21,7 +21,7 @@ _REMOTE_RE = lazy_re(
     r"(?P<path>.+?)(?:\.git)?/?$")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Remote:
     """A git remote URL split into host, owner (or GitLab namespace) and repository."""
 

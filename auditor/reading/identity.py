@@ -9,10 +9,10 @@ so a finding can point at the name it compared.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from auditor.output.lazyre import lazy_re
+from auditor.output.records import record
 from auditor.reading.gitremote import Remote, remotes
 from auditor.reading.source import Anchor, read_regular, split_lines
 from auditor.reading.tomlsource import TomlProblem, parse_toml
@@ -21,7 +21,7 @@ _MAX_BYTES = 2 * 1024 * 1024
 _SETUP_PY_NAME_RE = lazy_re(r"""\bname\s*=\s*(['"])([A-Za-z0-9][A-Za-z0-9._-]*)\1""")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ProjectName:
     """The project name and where it was read, for findings to point at."""
 
@@ -30,7 +30,7 @@ class ProjectName:
     anchor: Anchor
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Identity:
     """Who the repository is: project name and git remotes."""
 

@@ -7,11 +7,12 @@ import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import BinaryIO
 
 from auditor.output.lazyre import lazy_re
+from auditor.output.records import record
 from auditor.reading.yamlsource import Node
 
 Route = tuple[str | int, ...]
@@ -30,7 +31,7 @@ def split_lines(text: str) -> tuple[str, ...]:
     return tuple(lines)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SourceFile:
     """A text file, with ``path`` relative to the scanned root using ``/``."""
 
@@ -47,7 +48,7 @@ class SourceFile:
         return self.path.rsplit("/", 1)[-1]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Anchor:
     """Where a finding points: a node of a file, named by its route for fingerprints.
 

@@ -8,15 +8,15 @@ would otherwise hide nothing and look as if it did). ``all`` names every rule.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from auditor.output.lazyre import lazy_re
+from auditor.output.records import record
 
 _IGNORE_RE = lazy_re(r"#\s*pubaudit:\s*ignore\[([^\]]*)\]", re.I)
 EVERY_RULE = "all"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IgnoredName:
     """One name inside the brackets, with its 0-based column range on the line."""
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
 from typing import Any
 
 from auditor.output.lazyre import lazy_re
+from auditor.output.records import record
 
 MAX_BYTES = 2 * 1024 * 1024  # a real pyproject.toml is a few KB
 MAX_DEPTH = 100  # arrays and inline tables; real files nest two or three levels
@@ -36,7 +36,7 @@ _POSITION_RE = lazy_re(r"line (\d+), column (\d+)")
 _LONG_NUMBER_RE = lazy_re(r"(?<![0-9_])[0-9_]{4000,}")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TomlProblem:
     """Why a text is not a TOML document pubaudit reads, at a 1-based position."""
 

@@ -16,12 +16,12 @@ does not stop the file from loading.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
 from auditor.output.lazyre import lazy_re
+from auditor.output.records import record
 
 try:  # the wheels bundle libyaml; keep a pure-Python fallback for exotic installs
     _Loader: type = yaml.CSafeLoader
@@ -43,7 +43,7 @@ class YamlLoadError(Exception):
         self.column = column
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Mark:
     """A 0-based position in a YAML text.
 
@@ -132,7 +132,7 @@ class Mapping(Node):
         return f"Mapping({self.pairs!r})"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Diagnostic:
     """A problem found while loading that does not stop the document from being used."""
 
@@ -141,7 +141,7 @@ class Diagnostic:
     column: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Document:
     """The first document's ``root``; ``roots`` holds every document when several are allowed
     (a GitLab file may start with a ``spec:`` header document)."""

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from auditor.github.model import Workflow, build_composite_action, build_workflow
+from auditor.output.records import record
 from auditor.reading import yamlsource
 from auditor.reading.config import Config
 from auditor.reading.source import Anchor, SourceFile, read_regular
@@ -41,7 +42,7 @@ _SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", ".tox", ".nox",
 _URL_USERINFO_RE = re.compile(rb"://[^\s/@'\":]++:[^\s/@'\"]++@")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LoadProblem:
     """A file that could not be read or parsed: becomes a finding, never an exception."""
 
@@ -51,7 +52,7 @@ class LoadProblem:
     unread: bool = False  # skipped (a link out of the tree, too large, not a file), not invalid
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Project:
     """What ``pyproject.toml`` says that publishing depends on."""
 

@@ -27,11 +27,11 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from auditor.gitlab.model import GitlabEnvironment, GitlabJob, IdToken, Pipeline, ScriptLine
 from auditor.output.lazyre import lazy_re
+from auditor.output.records import record
 from auditor.reading.positions import scalar_span
 from auditor.reading.source import Anchor
 from auditor.upload.publish import (
@@ -74,7 +74,7 @@ def gitlab_url_target(method: str, value: str,
     return url_target_of(method, value, uv_indexes)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class GitlabPublishStep:
     """One upload command in a GitLab job."""
 
@@ -141,7 +141,7 @@ class GitlabPublishStep:
             self.exchange, self.method)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class GitlabPublishJob:
     """A GitLab job with at least one upload, and what decides whether it can publish."""
 

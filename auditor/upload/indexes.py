@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from difflib import SequenceMatcher
 from urllib.parse import urlsplit
+
+from auditor.output.records import record
 
 PYPI_UPLOAD = "https://upload.pypi.org/legacy/"
 TESTPYPI_UPLOAD = "https://test.pypi.org/legacy/"
@@ -49,7 +50,7 @@ def index_of_url(url: str) -> str:
     return "other"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class UrlProblem:
     """Why an upload URL is not an upload endpoint, and the URL meant."""
 

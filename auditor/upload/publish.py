@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from auditor.github.model import Job, Step, Workflow
 from auditor.output.lazyre import lazy_re
+from auditor.output.records import record
 from auditor.reading.positions import scalar_span
 from auditor.reading.source import Anchor
 from auditor.reading.yamlsource import Mapping, Scalar
@@ -90,7 +90,7 @@ TRUSTED_CAPABLE = frozenset({"gh-action-pypi-publish", "twine", "uv", "pdm", "ma
 PYTHON_INDEXES = frozenset({"pypi", "testpypi"})
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Credential:
     """A static credential that reaches an upload."""
 
@@ -117,7 +117,7 @@ def credential_kind(secrets: tuple[Credential, ...], minted: tuple[Credential, .
     return "oidc" if trusted_publishing else "none"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PublishStep:
     """An upload, its target index, its credentials and the exact span to report."""
 
@@ -392,7 +392,7 @@ def step_word_anchor(step: Step, command: Command, index: int, workflow: Workflo
     return Anchor(base.path, (*base.route, index), step.run, span)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class UploadCommand:
     """What one upload command says, wherever it is written (a GitHub ``run:`` or a GitLab
     ``script:`` line): tool, target index and the credentials that reach it."""

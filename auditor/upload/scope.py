@@ -13,8 +13,7 @@ index-specific rule decides through :func:`index_scope`, so the policy is the sa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from auditor.output.records import record
 from auditor.upload.publish import PYTHON_INDEXES
 
 UNDECIDED_NOTE = (" pubaudit could not determine the target index (it is computed when the "
@@ -22,7 +21,7 @@ UNDECIDED_NOTE = (" pubaudit could not determine the target index (it is compute
 _NAMES = {"pypi": "PyPI", "testpypi": "TestPyPI"}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IndexScope:
     """A rule applies to an upload: for certain, or only if the unknown index is one of its."""
 

@@ -9,9 +9,8 @@ expressions are kept whole inside a word.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from auditor.output.lazyre import lazy_re
+from auditor.output.records import record
 
 _HEREDOC_RE = lazy_re(r"<<-?\s*(['\"]?)([A-Za-z_][\w.-]*)\1")
 _KEYWORDS = frozenset({"then", "do", "else", "elif", "if", "while", "until", "{", "}", "(",
@@ -20,7 +19,7 @@ _OPERATORS = ("&&", "||", ";;", ";", "|", "&", "(", ")", "`")
 _OPERATOR_STARTS = frozenset(o[0] for o in _OPERATORS)  # a cheap test per character
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Word:
     """A shell word after quote removal, with its span in the script."""
 
@@ -29,7 +28,7 @@ class Word:
     end: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Command:
     """One simple command of a script, split at `&&`, `;`, `|` and newlines."""
 

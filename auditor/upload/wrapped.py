@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from auditor.github.model import Job, Step, Workflow
 from auditor.output.lazyre import lazy_re
+from auditor.output.records import record
 from auditor.reading.source import Anchor
 from auditor.reading.yamlsource import Mapping, Scalar
 from auditor.upload.publish import (
@@ -71,7 +71,7 @@ def _script_anchor(script: Script, command: Command | None, fallback: Anchor) ->
                         max(script.end_column, script.column + 1)))
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class InnerUpload:
     """An upload command found inside a wrapper file a CI command runs."""
 

@@ -16,15 +16,15 @@ import ast
 import json
 import re
 import shlex
-from dataclasses import dataclass
 from typing import Any
 
 from auditor.output.lazyre import lazy_re
+from auditor.output.records import record
 from auditor.reading.source import SourceFile
 from auditor.reading.tomlsource import TomlProblem, parse_toml
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Script:
     """Shell text a wrapper runs, found at ``line``/``column`` (0-based) of ``path``.
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from auditor.output.records import record
 from auditor.reading.source import SourceFile
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ def may_wrap(words: list[str]) -> bool:
         first.endswith(_SCRIPT_SUFFIXES)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Expansion:
     """What a command runs through a repository file.
 

@@ -1,0 +1,74 @@
+"""``@record`` behaves as ``@dataclass(frozen=True, slots=True)`` wherever pubaudit relies
+on it: fields, defaults and factories, equality and hashing over compared fields, repr,
+frozen assignment, ``replace``/``fields``/``asdict``, pickling, and methods a class defines
+itself."""
+
+from __future__ import annotations
+
+import dataclasses
+import pickle
+
+import pytest
+
+from auditor.output.records import record
+
+
+@record
+class Point:
+    """A test record."""
+
+    x: int
+    y: int = 0
+    tags: tuple[str, ...] = ()
+    seen: list[int] = dataclasses.field(default_factory=list, compare=False, repr=False)
+
+    @property
+    def total(self) -> int:
+        return self.x + self.y
+
+
+@record
+class Named:
+    name: str
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"
+
+
+def test_fields_defaults_and_factories() -> None:
+    point = Point(1)
+    assert (point.x, point.y, point.tags, point.seen) == (1, 0, (), [])
+    assert Point(1).seen is not Point(1).seen, "a factory gives each instance its own"
+    assert [f.name for f in dataclasses.fields(point)] == ["x", "y", "tags", "seen"]
+    assert dataclasses.is_dataclass(point) and point.total == 1
+    with pytest.raises(TypeError):
+        Point()  # type: ignore[call-arg]
+
+
+def test_equality_and_hash_over_compared_fields() -> None:
+    assert Point(1, 2, seen=[1]) == Point(1, 2, seen=[2])
+    assert Point(1, 2) != Point(2, 1)
+    assert hash(Point(1, 2, ("a",))) == hash(Point(1, 2, ("a",)))
+    assert len({Point(1), Point(1), Point(2)}) == 2
+    other: object = Named("x")
+    assert Point(1) != other and Point(1).__eq__(other) is NotImplemented
+
+
+def test_repr_frozen_and_replace() -> None:
+    assert repr(Point(1, 2)) == "Point(x=1, y=2, tags=())"
+    assert repr(Named("n")) == "<n>", "a class's own method is kept"
+    point = Point(1)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        point.x = 5  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        del point.x
+    moved = dataclasses.replace(point, y=7)
+    assert (moved.x, moved.y) == (1, 7) and point.y == 0
+    assert dataclasses.asdict(moved) == {"x": 1, "y": 7, "tags": (), "seen": []}
+    assert not hasattr(point, "__dict__"), "slotted"
+
+
+def test_pickle_round_trip() -> None:
+    point = Point(3, 4, ("t",), [9])
+    again = pickle.loads(pickle.dumps(point))
+    assert again == point and again.seen == [9]
