@@ -3,9 +3,10 @@
 Exit codes: 0 nothing at or above the threshold; 1 findings at or above it; 2 usage or
 configuration error; 3 internal error (a bug). Everything heavy is imported inside the
 command that needs it, so ``pubaudit --version`` and ``--help`` stay cheap.
-"""
 
-from __future__ import annotations
+`from __future__ import annotations` is left out on purpose: typer reads every option's
+annotation at start-up, and string annotations cost it one `eval` each (~200 of them).
+"""
 
 import gc
 import os
@@ -217,7 +218,7 @@ def _selection(select: list[str] | None, ignore: list[str] | None
     return selected, ignored
 
 
-def _stored_secrets(audit: HistoryAudit, runner: Runner) -> HistoryAudit:
+def _stored_secrets(audit: "HistoryAudit", runner: "Runner") -> "HistoryAudit":
     """``history --online``: where GitHub stores each of the history's secrets today."""
     from auditor.facts.context import Context
     from auditor.history.audit import with_stored
@@ -235,7 +236,7 @@ def _stored_secrets(audit: HistoryAudit, runner: Runner) -> HistoryAudit:
     return with_stored(audit, stored, notices)
 
 
-def _online_runner(online: bool, no_cache: bool, quiet: bool) -> Runner | None:
+def _online_runner(online: bool, no_cache: bool, quiet: bool) -> "Runner | None":
     """``--online``: the network runner (httpx is imported only now), or exit 2 with an
     install hint when httpx is missing."""
     if not online:
@@ -259,7 +260,7 @@ def _check_config(config: Path | None) -> None:
         _fail(f"--config: no such file: {config}")
 
 
-def _render(report: Report, format: Format, statistics: bool, color: bool,
+def _render(report: "Report", format: Format, statistics: bool, color: bool,
             quiet: bool) -> str:
     """The report in the chosen format; ``--statistics`` replaces the findings of the
     human formats (text, concise) with counts per rule."""
@@ -347,7 +348,7 @@ def publishers(
             runner.close()
 
 
-def _publishers_online_text(runner: Runner | None, ctx: Context) -> str:
+def _publishers_online_text(runner: "Runner | None", ctx: "Context") -> str:
     """``publishers --online``: the provenance section and notices, for the text format."""
     if runner is None:
         return ""
@@ -362,7 +363,7 @@ def _publishers_online_text(runner: Runner | None, ctx: Context) -> str:
     return redact(no_commands(inert(text, keep_breaks=True)))
 
 
-def _publishers_online_json(rendered: str, runner: Runner | None, ctx: Context) -> str:
+def _publishers_online_json(rendered: str, runner: "Runner | None", ctx: "Context") -> str:
     """``publishers --online``: ``provenance`` and ``notices`` keys in the JSON document."""
     if runner is None:
         return rendered

@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-import tempfile
 from pathlib import Path
 
 
@@ -59,6 +58,8 @@ def write_report(path: Path, text: str) -> None:
         return
     directory = path.parent if str(path.parent) else Path(".")
     try:
+        import tempfile  # only when a report file is written
+
         handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
     except OSError as exc:
         raise OutputError(f"{path}: {_reason(exc)}") from None

@@ -9,7 +9,6 @@ a "did you mean" from the closest rule ids and families.
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 from collections.abc import Iterable, Mapping
 from typing import Protocol
@@ -25,6 +24,8 @@ class _Rule(Protocol):
 
 def suggestion(name: str, choices: Iterable[str]) -> str:
     """`` (did you mean a, b?)`` naming the closest choices, or ``""`` when none is close."""
+    import difflib  # only for a name that matches no rule
+
     close = difflib.get_close_matches(name, list(choices), n=3, cutoff=0.6)
     return f" (did you mean {', '.join(close)}?)" if close else ""
 

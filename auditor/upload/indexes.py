@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from difflib import SequenceMatcher
 from urllib.parse import urlsplit
 
 from auditor.output.records import record
@@ -69,6 +68,8 @@ def _near_pypi_host(host: str) -> bool:
     if len(host) > _DNS_NAME_MAX:
         return False
     for known in ("upload.pypi.org", "test.pypi.org", "pypi.org"):
+        from difflib import SequenceMatcher  # only for a host that is not PyPI's
+
         matcher = SequenceMatcher(None, host, known)
         if matcher.real_quick_ratio() >= 0.8 and matcher.ratio() >= 0.8:
             return True
