@@ -87,3 +87,29 @@ jobs:
 """})
     report = scan([root], Options())
     assert [e.index for e in report.inventory] == ["testpypi"]
+
+
+def test_a_matrix_of_indexes_lists_each_index(tmp_path: Path) -> None:
+    from auditor.facts.context import Context
+    from auditor.publishers.registration import registrations
+
+    root = write_tree(tmp_path, {".github/workflows/release.yml": """
+on: {push: {tags: ["v*"]}}
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    environment: pypi
+    permissions: {id-token: write}
+    strategy:
+      matrix:
+        url: [https://test.pypi.org/legacy/, https://upload.pypi.org/legacy/]
+    steps:
+      - uses: pypa/gh-action-pypi-publish@ed0c53931b1dc9bd32cbe73a98c7f6766f8a527e # v1.13.0
+        with:
+          repository-url: ${{ matrix.url }}
+"""})
+    report = scan([root], Options())
+    assert [e.index for e in report.inventory] == ["pypi", "testpypi"]
+    assert "matrix-publish" not in {f.rule for f in report.findings}
+    regs = registrations(Context(load_repository(root, Config())))
+    assert sorted(r.expected.index for r in regs) == ["pypi", "testpypi"]

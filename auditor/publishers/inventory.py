@@ -73,6 +73,11 @@ class _Upload(Protocol):
 _CREDENTIAL_ORDER = ("static", "none", "oidc-exchange", "oidc")
 
 
+def _indexes(upload: _Upload) -> tuple[str, ...]:
+    """An upload's index, or each index a matrix of URLs names (GitHub steps only)."""
+    return getattr(upload, "indexes", (upload.index,))
+
+
 def inventory(ctx: Context) -> list[InventoryEntry]:
     """One entry per (publish job, index), in file order."""
     expected = {(e.path, e.job, e.index): e for e in expected_publishers(
@@ -86,8 +91,8 @@ def inventory(ctx: Context) -> list[InventoryEntry]:
              for gj in ctx.gitlab_publish_jobs]
     entries: list[InventoryEntry] = []
     for path, job, line, environment, uploads, provider in jobs:
-        for index in dict.fromkeys(u.index for u in uploads):
-            same = [u for u in uploads if u.index == index]
+        for index in dict.fromkeys(i for u in uploads for i in _indexes(u)):
+            same = [u for u in uploads if index in _indexes(u)]
             exp = expected.get((path, job, index))
             entries.append(InventoryEntry(
                 path, job, line, index, same[0].method,

@@ -85,22 +85,24 @@ def expected_publishers(ctx: Context, ident: Identity, include_tokens: bool = Fa
         callers = tuple(sorted({caller.file_name for caller, _ in ctx.callers_of(workflow)}))
         seen: set[tuple[str, str | None]] = set()
         for step in pj.steps:
-            if step.index not in indexes:
-                continue
-            if not include_tokens and not all(
-                    s.trusted_publishing for s in pj.steps if s.index == step.index):
-                continue
-            trusted = all(s.trusted_publishing for s in pj.steps if s.index == step.index)
-            for name in (None,) if nested else ctx.projects_of(step):
-                if (step.index, name) in seen:
+            for index in step.indexes:
+                if index not in indexes:
                     continue
-                seen.add((step.index, name))
-                out.append(_github_expected(ident, pj, step, name, trusted, callers))
+                same = [s for s in pj.steps if index in s.indexes]
+                trusted = all(s.trusted_publishing for s in same)
+                if not include_tokens and not trusted:
+                    continue
+                for name in (None,) if nested else ctx.projects_of(step):
+                    if (index, name) in seen:
+                        continue
+                    seen.add((index, name))
+                    out.append(_github_expected(ident, pj, step, index, name, trusted,
+                                                callers))
     out.extend(_gitlab_expected(ctx, ident, project, include_tokens, indexes))
     return out
 
 
-def _github_expected(ident: Identity, pj: PublishJob, step: PublishStep,
+def _github_expected(ident: Identity, pj: PublishJob, step: PublishStep, index: str,
                      project: str | None, trusted: bool, callers: tuple[str, ...]
                      ) -> Expected:
     """The publisher one GitHub upload needs for ``project``."""
@@ -116,7 +118,7 @@ def _github_expected(ident: Identity, pj: PublishJob, step: PublishStep,
         env_anchor = env.anchor.child("name", node=env.name_node) \
             if env.name_node is not None else env.anchor
     return Expected(
-        provider="github", index=step.index, project=project,
+        provider="github", index=index, project=project,
         owner=remote.owner if remote else None,
         repository=remote.repository if remote else None,
         host=remote.host if remote else None, workflow=workflow.file_name,

@@ -142,6 +142,15 @@ class PublishStep:
     # Why pubaudit could not see the upload: the step hands a PyPI credential to a command
     # it could not read (method ``other``; findings on it are undecided).
     unseen: str | None = None
+    # The indexes a computed URL takes when the workflow sets it to literals naming several
+    # (a matrix of TestPyPI and PyPI legs); ``index`` is ``unknown`` then, and the inventory
+    # and the publishers list one entry per target.
+    targets: tuple[str, ...] = ()
+
+    @property
+    def indexes(self) -> tuple[str, ...]:
+        """Where the upload goes: its index, or each of its targets."""
+        return self.targets if self.index == "unknown" and self.targets else (self.index,)
 
     @property
     def via(self) -> str | None:

@@ -138,19 +138,21 @@ def _input_credentials(step: Step, names: tuple[str, ...],
     return out
 
 
-def resolved_index(url: str, workflow: Workflow, job: Job, step: Step) -> tuple[str, str]:
+def resolved_index(url: str, workflow: Workflow, job: Job, step: Step
+                   ) -> tuple[str, str, tuple[str, ...]]:
     """The index of a computed upload URL when the workflow sets it to literals that agree
     (`${{ env.URL }}` from `env:` or `$GITHUB_ENV`, a step output, a matrix column), with
-    the URL to check when there is one; else ``unknown`` and the URL as written."""
+    the URL to check when there is one; else ``unknown``, the URL as written, and the
+    indexes its literals name when there are several (a matrix of indexes)."""
     from auditor.upload.values import possible_values  # only for computed URLs
 
     values = possible_values(url, workflow, job, step)
     if not values:
-        return "unknown", url
-    indexes = {index_of_url(value) for value in values}
+        return "unknown", url, ()
+    indexes = sorted({index_of_url(value) for value in values})
     if len(indexes) != 1:
-        return "unknown", url
-    return indexes.pop(), values[0] if len(values) == 1 else url
+        return "unknown", url, tuple(i for i in indexes if i != "unknown")
+    return indexes[0], values[0] if len(values) == 1 else url, ()
 
 
 def _action_publishes(workflow: Workflow, job: Job, step: Step) -> Iterator[PublishStep]:
@@ -161,12 +163,14 @@ def _action_publishes(workflow: Workflow, job: Job, step: Step) -> Iterator[Publ
         url_node = step.input("repository-url", "repository_url")
         url = url_node.value.strip() if url_node and not is_empty(url_node.value) else None
         index = index_of_url(url) if url else "pypi"
+        targets: tuple[str, ...] = ()
         if url is not None and index == "unknown":
-            index, url = resolved_index(url, workflow, job, step)
+            index, url, targets = resolved_index(url, workflow, job, step)
         url_key = "repository-url" if step.input("repository-url") else "repository_url"
         yield PublishStep(workflow, job, step, "gh-action-pypi-publish", anchor, index, index,
                           url, step.input_anchor(url_key) if url else None,
-                          tuple(_input_credentials(step, ("password",), ("user",))))
+                          tuple(_input_credentials(step, ("password",), ("user",))),
+                          targets=targets)
         return
     if uses.is_action(MATURIN_ACTION):
         command = (step.input_text("command") or "").lower()
