@@ -36,6 +36,7 @@ from auditor.reading.positions import scalar_span
 from auditor.reading.source import Anchor
 from auditor.upload.publish import (
     PYTHON_INDEXES,
+    WRAPPER_HINT_RE,
     Credential,
     UploadCommand,
     analyse_upload,
@@ -263,15 +264,36 @@ def _is_minted(credential: Credential, minted_names: set[str], exchanging: bool)
     return any(name in minted_names for name in _VARIABLE_REF_RE.findall(value))
 
 
+_RELEASE_JOB_RE = lazy_re(r"release|publish|upload|deploy|pypi|dist", re.I)
+_CREDENTIAL_HINTS = ("PYPI", "TWINE_", "UV_PUBLISH_", "HATCH_INDEX", "PDM_PUBLISH", "FLIT_",
+                     "MATURIN_")
+
+
+def _release_job(job: GitlabJob) -> bool:
+    """Whether a job looks like a release: its name, stage or environment says so, or its
+    variables hold a PyPI credential. Only such jobs have their wrapper files read: a test
+    job's `tox -e py312` or `make test` is not followed (it would cost every pipeline the
+    parse of its tox.ini and Makefile)."""
+    named = " ".join(filter(None, (job.name, job.stage,
+                                   job.environment.name if job.environment else None)))
+    if _RELEASE_JOB_RE.search(named):
+        return True
+    return any(hint in f"{v.name}={v.value}".upper() for v in job.variables
+               for hint in _CREDENTIAL_HINTS)
+
+
+def _hinted(words: list[str]) -> bool:
+    """A command worth following into a file: it names a wrapper or a release."""
+    text = " ".join(words)
+    return WRAPPER_HINT_RE.search(text) is not None or \
+        _RELEASE_JOB_RE.search(text) is not None
+
+
 def _wraps(job: GitlabJob) -> bool:
     """Whether a script line may run a repository file (``make publish``, ``tox -e
     release``, ``./release.sh``...), before any file is read."""
-    for line in job.script:
-        for command in split_commands(line.node.value):
-            words, _ = strip_prefixes(command.argv)
-            if words and may_wrap(words):
-                return True
-    return False
+    return _release_job(job) and any(WRAPPER_HINT_RE.search(line.node.value)
+                                     for line in job.script)
 
 
 def publish_steps(pipeline: Pipeline, job: GitlabJob, uv_indexes: dict[str, str],
@@ -279,9 +301,10 @@ def publish_steps(pipeline: Pipeline, job: GitlabJob, uv_indexes: dict[str, str]
     """Every upload command of ``job``, in script order; with ``wrappers``, also the
     uploads inside the repository files a script line runs (the step keeps the script
     command as its anchor and the wrapper line as ``wrapper``)."""
-    if not any(w in line.node.value for line in job.script for w in ("upload", "publish",
-                                                                       "push")) and (
-            wrappers is None or not _wraps(job)):
+    if wrappers is not None and not _wraps(job):
+        wrappers = None
+    if wrappers is None and not any(w in line.node.value for line in job.script
+                                    for w in ("upload", "publish", "push")):
         return []  # the same fast pre-filter as for GitHub `run:`
     id_audience, id_anchor, mints = _exchanges(job, pipeline)
     has_pypi_token = any(a in PYTHON_INDEXES for t in job.id_tokens for a in t.audiences)
@@ -306,7 +329,7 @@ def publish_steps(pipeline: Pipeline, job: GitlabJob, uv_indexes: dict[str, str]
                 continue
             classified = classify_command(words)
             if classified is None:
-                if wrappers is not None and may_wrap(words):
+                if wrappers is not None and may_wrap(words) and _hinted(words):
                     found.extend(_wrapped(pipeline, line, command, words, wrappers, variables,
                                           uv_indexes, minted_names, exchanging, id_audience,
                                           id_anchor))
