@@ -143,7 +143,6 @@ def scan(
     audit in a directory; 3 internal error.
     """
     from auditor.engine.scan import BaselineError, Options, scan_repositories
-    from auditor.output.write import OutputError, check_target, write_report
 
     targets = paths or [Path(".")]
     for target in targets:
@@ -157,11 +156,7 @@ def scan(
         if not baseline.exists() and not (baseline.parent if str(baseline.parent) else
                                           Path(".")).is_dir():
             _fail(f"--baseline {baseline}: directory {baseline.parent} does not exist")
-    if output is not None:
-        try:
-            check_target(output)
-        except OutputError as exc:
-            _fail(f"--output {exc}")
+    _check_output(output)
     options = Options(
         select=selected, ignore=ignored,
         min_severity=min_severity.value if min_severity else None,
@@ -185,13 +180,7 @@ def scan(
     if empty:
         raise typer.Exit(2)
     rendered = _render(report, format, statistics, _use_color(no_color, output), quiet)
-    if output is not None:
-        try:
-            write_report(output, rendered)
-        except OutputError as exc:
-            _fail(f"--output {exc}")
-    else:
-        sys.stdout.write(rendered)
+    _emit(rendered, output)
     if report.baseline_written is not None:
         typer.echo(f"pubaudit: wrote baseline {report.baseline_written} "
                    f"({len(report.findings)} findings accepted)", err=True)
@@ -200,6 +189,31 @@ def scan(
         raise typer.Exit(2)
     if report.failed and not exit_zero:
         raise typer.Exit(1)
+
+
+def _check_output(output: Path | None) -> None:
+    """``--output``: exit 2 before any work when the file could not be written."""
+    if output is None:
+        return
+    from auditor.output.write import OutputError, check_target
+
+    try:
+        check_target(output)
+    except OutputError as exc:
+        _fail(f"--output {exc}")
+
+
+def _emit(rendered: str, output: Path | None) -> None:
+    """The report to ``--output`` (atomically; exit 2 when it cannot be written) or stdout."""
+    if output is None:
+        sys.stdout.write(rendered)
+        return
+    from auditor.output.write import OutputError, write_report
+
+    try:
+        write_report(output, rendered)
+    except OutputError as exc:
+        _fail(f"--output {exc}")
 
 
 def _selection(select: list[str] | None, ignore: list[str] | None
@@ -542,15 +556,10 @@ def history(
     from auditor.history.audit import audit_history
     from auditor.history.gitlog import GitError
     from auditor.history.report import render_json, render_text
-    from auditor.output.write import OutputError, check_target, write_report
 
     if not path.exists():
         _fail(f"no such file or directory: {path}")
-    if output is not None:
-        try:
-            check_target(output)
-        except OutputError as exc:
-            _fail(f"--output {exc}")
+    _check_output(output)
     runner = _online_runner(online, no_cache, quiet=False)
     try:
         audit = audit_history(path)
@@ -560,13 +569,7 @@ def history(
         audit = _stored_secrets(audit, runner)
     rendered = render_json(audit, str(path)) if format is HistoryFormat.json else \
         render_text(audit, str(path))
-    if output is not None:
-        try:
-            write_report(output, rendered)
-        except OutputError as exc:
-            _fail(f"--output {exc}")
-    else:
-        sys.stdout.write(rendered)
+    _emit(rendered, output)
     if audit.exit_code and not exit_zero:
         raise typer.Exit(audit.exit_code)
 
