@@ -174,12 +174,10 @@ def unprotected_environment(session: Session) -> Iterator[Problem]:
             not pj.job.environment.is_expression]
     if not jobs:
         return
-    slug = session.slug(RULE)
-    if slug is None:
+    scanned = session.scanned(RULE)
+    if scanned is None:
         return
-    repo = session.repository(slug, RULE)
-    if repo is None:
-        return
+    slug, repo = scanned
     environments = session.environments(slug, repo.private, RULE)
     if environments is None:
         return

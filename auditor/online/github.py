@@ -117,33 +117,30 @@ class GitHub:
             return found
         return [str(item["name"]) for item in found if isinstance(item.get("name"), str)]
 
-    def git_object(self, owner: str, name: str, kind: str, sha: str, rule: str | None
-                   ) -> dict[str, object] | Notice | None:
-        """``git/commits/{sha}`` or ``git/tags/{sha}``: the object, None on 404."""
-        answer = self.transport.get(f"/repos/{seg(owner)}/{seg(name)}/git/{kind}/{sha}",
-                                    accept=ACCEPT, rule=rule)
+    def _object(self, path: str, what: str, rule: str | None
+                ) -> dict[str, object] | Notice | None:
+        """A JSON object at ``path``: None on 404, a notice naming ``what`` otherwise."""
+        answer = self.transport.get(path, accept=ACCEPT, rule=rule)
         if isinstance(answer, Notice):
             return answer
         if answer.status == 404:
             return None
         if answer.status != 200 or not isinstance(answer.data, dict):
-            return unseen(answer, f"{owner}/{name} {kind[:-1]} {sha[:12]}", rule,
-                          self.has_token)
+            return unseen(answer, what, rule, self.has_token)
         return answer.data
+
+    def git_object(self, owner: str, name: str, kind: str, sha: str, rule: str | None
+                   ) -> dict[str, object] | Notice | None:
+        """``git/commits/{sha}`` or ``git/tags/{sha}``: the object, None on 404."""
+        return self._object(f"/repos/{seg(owner)}/{seg(name)}/git/{kind}/{sha}",
+                            f"{owner}/{name} {kind[:-1]} {sha[:12]}", rule)
 
     def tag_ref(self, owner: str, name: str, tag: str, rule: str | None
                 ) -> dict[str, object] | Notice | None:
         """``git/ref/tags/{tag}`` (an exact match, unlike ``matching-refs``): None on 404."""
-        answer = self.transport.get(
+        return self._object(
             f"/repos/{seg(owner)}/{seg(name)}/git/ref/tags/{quote(tag, safe='/')}",
-            accept=ACCEPT, rule=rule)
-        if isinstance(answer, Notice):
-            return answer
-        if answer.status == 404:
-            return None
-        if answer.status != 200 or not isinstance(answer.data, dict):
-            return unseen(answer, f"tag {tag} of {owner}/{name}", rule, self.has_token)
-        return answer.data
+            f"tag {tag} of {owner}/{name}", rule)
 
     def compare(self, owner: str, name: str, base: str, head: str, rule: str | None
                 ) -> str | Notice | None:

@@ -8,6 +8,7 @@ without releases, so it cannot tell); a project without files answers 200.
 from __future__ import annotations
 
 import re
+from typing import Any
 from urllib.parse import quote
 
 from auditor.engine.notices import Notice
@@ -81,19 +82,28 @@ class PyPI:
         self.transport = transport
         self.label = label  # "PyPI" | "TestPyPI"
 
-    def project(self, name: str, rule: str | None) -> Project | Notice | None:
-        """The project's files, None when it does not exist (404)."""
-        answer = self.transport.get(f"/simple/{quote(normalize(name), safe='')}/",
-                                    accept=SIMPLE_JSON, rule=rule)
+    def _document(self, path: str, accept: str, key: str, shape: str, rule: str | None
+                  ) -> dict[str, Any] | Notice | None:
+        """The JSON object at ``path`` whose ``key`` is a list; ``None`` for a 404 (the
+        only answer that means "absent"); a notice for anything else."""
+        answer = self.transport.get(path, accept=accept, rule=rule)
         if isinstance(answer, Notice):
             return answer
         if answer.status == 404:
             return None
         data = answer.data
         if answer.status != 200 or not isinstance(data, dict) or \
-                not isinstance(data.get("files"), list):
-            return Notice(f"{self.label} answered {answer.status} without the Simple API's "
-                          "JSON shape", answer.endpoint, answer.status, rule)
+                not isinstance(data.get(key), list):
+            return Notice(f"{self.label} answered {answer.status} without {shape}",
+                          answer.endpoint, answer.status, rule)
+        return data
+
+    def project(self, name: str, rule: str | None) -> Project | Notice | None:
+        """The project's files, None when it does not exist (404)."""
+        data = self._document(f"/simple/{quote(normalize(name), safe='')}/", SIMPLE_JSON,
+                              "files", "the Simple API's JSON shape", rule)
+        if not isinstance(data, dict):
+            return data
         files = []
         for item in data["files"]:
             if not isinstance(item, dict) or not isinstance(item.get("filename"), str):
@@ -109,18 +119,12 @@ class PyPI:
     def provenance(self, project: str, version: str, filename: str, rule: str | None
                    ) -> list[Publisher] | Notice | None:
         """The publishers of a file's provenance, None when it has none (404)."""
-        answer = self.transport.get(
+        data = self._document(
             f"/integrity/{quote(normalize(project), safe='')}/{quote(version, safe='')}/"
-            f"{quote(filename, safe='')}/provenance", accept="application/json", rule=rule)
-        if isinstance(answer, Notice):
-            return answer
-        if answer.status == 404:
-            return None
-        data = answer.data
-        if answer.status != 200 or not isinstance(data, dict) or \
-                not isinstance(data.get("attestation_bundles"), list):
-            return Notice(f"{self.label} answered {answer.status} without the Integrity "
-                          "API's provenance shape", answer.endpoint, answer.status, rule)
+            f"{quote(filename, safe='')}/provenance", "application/json",
+            "attestation_bundles", "the Integrity API's provenance shape", rule)
+        if not isinstance(data, dict):
+            return data
         publishers = []
         for bundle in data["attestation_bundles"]:
             publisher = bundle.get("publisher") if isinstance(bundle, dict) else None

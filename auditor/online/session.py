@@ -85,6 +85,15 @@ class Session:
                          "were not checked", None, None, rule))
         return None
 
+    def scanned(self, rule: str) -> tuple[Slug, Repo] | None:
+        """The scanned repository on GitHub and its metadata, or ``None`` (with a notice)
+        when either cannot be known."""
+        slug = self.slug(rule)
+        if slug is None:
+            return None
+        repo = self.repository(slug, rule)
+        return None if repo is None else (slug, repo)
+
     def repository(self, slug: Slug, rule: str) -> Repo | None:
         value = self.once(("repo", str(slug).lower()),
                            lambda: self.github.repository(slug.owner, slug.name, rule))
