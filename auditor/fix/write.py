@@ -9,11 +9,10 @@ The file must still hold what was scanned: a file changed meanwhile is not overw
 
 from __future__ import annotations
 
-import contextlib
 import os
-import stat
-import tempfile
 from pathlib import Path
+
+from auditor.output.write import replace_atomically
 
 BOM = b"\xef\xbb\xbf"
 
@@ -32,24 +31,12 @@ def write_atomic(path: Path, data: bytes, expected: bytes) -> None:
     """Replace ``path``'s content with ``data`` if it still holds ``expected``."""
     try:
         current = path.read_bytes()
-        mode = stat.S_IMODE(os.stat(path).st_mode)
+        mode = os.stat(path).st_mode
     except OSError as exc:
         raise WriteError(f"cannot be read again: {exc.strerror or exc}") from exc
     if current != expected:
         raise WriteError("changed since it was scanned; not written")
     try:
-        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
-                                                 suffix=".pubaudit")
+        replace_atomically(path, data, mode)
     except OSError as exc:
-        raise WriteError(f"cannot be written: {exc.strerror or exc}") from exc
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
         raise WriteError(f"cannot be written: {exc.strerror or exc}") from exc

@@ -56,13 +56,21 @@ def write_report(path: Path, text: str) -> None:
         except OSError as exc:
             raise OutputError(f"{path}: {_reason(exc)}") from None
         return
-    directory = path.parent if str(path.parent) else Path(".")
     try:
-        import tempfile  # only when a report file is written
-
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+        replace_atomically(path, data, mode)
     except OSError as exc:
         raise OutputError(f"{path}: {_reason(exc)}") from None
+
+
+def replace_atomically(path: Path, data: bytes, mode: int | None) -> None:
+    """Put ``data`` at ``path`` through a temporary file in the same directory and a rename,
+    with the permission bits of ``mode`` (an existing file's), else the umask's; on any
+    ``OSError`` the temporary file is removed and ``path`` is as it was. Shared by the
+    report writer and ``pubaudit fix``."""
+    import tempfile  # only when a file is written
+
+    directory = path.parent if str(path.parent) else Path(".")
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
@@ -75,7 +83,7 @@ def write_report(path: Path, text: str) -> None:
             os.umask(umask)
             os.chmod(temporary, 0o666 & ~umask)
         os.replace(temporary, path)
-    except OSError as exc:
+    except OSError:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
-        raise OutputError(f"{path}: {_reason(exc)}") from None
+        raise
