@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from auditor.github.refs import secret_refs
 from auditor.online.environments import Refs, _pattern, _uncovered
 from auditor.online.pypi import File, Project, Publisher, file_version
-from auditor.online.secrets import looks_like_pypi_token, secret_refs
+from auditor.online.secrets import looks_like_pypi_token
 
 
 @pytest.mark.parametrize("name", ["PYPI_API_TOKEN", "PYPI_TOKEN", "pypi_password", "PYPI",

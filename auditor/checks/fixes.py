@@ -12,7 +12,7 @@ from __future__ import annotations
 from auditor.checks.findings import FixHint
 from auditor.facts.context import Context
 from auditor.github.model import Job, Step, Workflow
-from auditor.output.lazyre import lazy_re
+from auditor.github.refs import secret_refs
 from auditor.reading.edits import EditOp, InsertKey, RemoveKey, RenameKey
 from auditor.reading.source import Anchor
 from auditor.reading.yamlsource import Mapping, Scalar
@@ -69,7 +69,6 @@ def _owner(step: PublishStep, credential: Credential) -> tuple[Mapping | None, A
 REGISTRATION_RULES = ("undeclared-publisher", "publisher-missing-for-index",
                       "publisher-workflow-mismatch", "publisher-environment-mismatch",
                       "publisher-repository-mismatch", "publisher-project-mismatch")
-_SECRET_RE = lazy_re(r"secrets\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_-]*)|\[\s*'([^']+)'\s*\])")
 _USER_NAMES = ("user", "username", "TWINE_USERNAME", "UV_PUBLISH_USERNAME",
                "PDM_PUBLISH_USERNAME")
 
@@ -111,8 +110,7 @@ def token_removal(ctx: Context, step: PublishStep) -> FixHint | None:
         ops.extend(grant[0])
     retired = tuple(dict.fromkeys(
         (name, step.index) for credential in step.secrets if credential.origin == "static"
-        for match in _SECRET_RE.finditer(credential.value)
-        for name in (match.group(1) or match.group(2),)))
+        for name in secret_refs(credential.value)))
     return FixHint("Remove the stored token and publish with trusted publishing", False,
                    tuple(ops), retires=retired, expects=REGISTRATION_RULES)
 

@@ -5,10 +5,10 @@ on PyPI (a deleted secret's token still works until it is revoked)."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from auditor.fix.run import Outcome
+from auditor.github.refs import secret_refs
 from auditor.reading.source import pending
 
 _TOKEN_PAGES = {"pypi": "https://pypi.org/manage/account/token/",
@@ -16,10 +16,10 @@ _TOKEN_PAGES = {"pypi": "https://pypi.org/manage/account/token/",
 
 
 def _still_used(outcome: Outcome, secret: str) -> list[str]:
-    name = re.escape(secret)
-    pattern = re.compile(rf"secrets\s*(?:\.\s*{name}\b|\[\s*'{name}'\s*\])", re.I)
+    """The files that read ``secret`` after the fix (secret names are case-insensitive)."""
+    wanted = secret.upper()
     return sorted(path for path, source in outcome.after.sources.items()
-                  if pattern.search(source.text))
+                  if wanted in {name.upper() for name in secret_refs(source.text)})
 
 
 def checklist(outcome: Outcome, root: Path, config_file: Path | None) -> list[str]:

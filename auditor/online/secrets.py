@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from auditor.checks.findings import Problem
 from auditor.engine.notices import Notice
 from auditor.facts.context import PublishJob
+from auditor.github.refs import secret_refs
 from auditor.online.github import seg
 from auditor.online.session import Session, Slug
 from auditor.output.records import record
@@ -26,8 +27,6 @@ LEFTOVER = "leftover-secret"
 MISSING = "missing-secret"
 _MAX_ENVIRONMENTS = 10  # environments whose secrets are listed (one call each)
 
-_SECRET_REF = re.compile(
-    r"""secrets\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*['"]([^'"]+)['"]\s*\])""")
 _TOKEN_NAME = re.compile(r"^(?:TEST_?)?PYPI(?:_|$)|_(?:TEST_?)?PYPI(?:_API)?_(?:TOKEN|PASSWORD)$|"
                          r"^(?:TWINE_PASSWORD|UV_PUBLISH_TOKEN|UV_PUBLISH_PASSWORD|"
                          r"PDM_PUBLISH_PASSWORD|POETRY_PYPI_TOKEN_[A-Z0-9_]+)$")
@@ -37,11 +36,6 @@ _NOT_A_TOKEN = re.compile(r"_(?:USER|USERNAME|URL|REPOSITORY|INDEX)$")
 def looks_like_pypi_token(name: str) -> bool:
     upper = name.upper()
     return bool(_TOKEN_NAME.search(upper)) and not _NOT_A_TOKEN.search(upper)
-
-
-def secret_refs(text: str) -> list[str]:
-    """The secret names an expression reads (``secrets.X``, ``secrets['X']``)."""
-    return [a or b for a, b in _SECRET_REF.findall(text)]
 
 
 @record
@@ -112,12 +106,10 @@ def leftover_secret(session: Session) -> Iterator[Problem]:
         return  # a token upload still uses its secret (leftover-token speaks of it)
     if _needs_token(session, LEFTOVER):
         return
-    slug = session.slug(LEFTOVER)
-    if slug is None:
+    scanned = session.scanned(LEFTOVER)
+    if scanned is None:
         return
-    repo = session.repository(slug, LEFTOVER)
-    if repo is None:
-        return
+    slug, repo = scanned
     listings = [_repository(session, slug, LEFTOVER), _organisation(session, slug, LEFTOVER)]
     environments = session.environments(slug, repo.private, LEFTOVER) or {}
     for env in list(environments.values())[:_MAX_ENVIRONMENTS]:
@@ -158,12 +150,10 @@ def missing_secret(session: Session) -> Iterator[Problem]:
                     wanted.append((pj, step, credential, names))
     if not wanted or _needs_token(session, MISSING):
         return
-    slug = session.slug(MISSING)
-    if slug is None:
+    scanned = session.scanned(MISSING)
+    if scanned is None:
         return
-    repo = session.repository(slug, MISSING)
-    if repo is None:
-        return
+    slug, repo = scanned
     repository = _repository(session, slug, MISSING)
     organisation = _organisation(session, slug, MISSING)
     if repository is None or organisation is None:
