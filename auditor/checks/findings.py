@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import field
+from typing import TYPE_CHECKING
 
 from auditor.output.records import record
-from auditor.reading.edits import EditOp
 from auditor.reading.source import Anchor
+
+if TYPE_CHECKING:  # the operations are built by the rules that fix; imported there
+    from auditor.reading.edits import EditOp
 
 
 @record

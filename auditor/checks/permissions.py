@@ -101,11 +101,9 @@ def missing_id_token(ctx: Context) -> Iterator[Problem]:
         if first.via_step is not None:
             related.append(("the job step that runs the composite action",
                             first.via_step.anchor))
-        fix = None
-        if perms == ctx.effective_permissions(pj.workflow, pj.job):  # not a called workflow
-            grant = id_token_ops(ctx, pj.workflow, pj.job)
-            if grant is not None:
-                fix = FixHint("Grant `id-token: write` to this job", grant[1], grant[0])
+        grant = id_token_ops(ctx, pj.workflow, pj.job)
+        fix = FixHint("Grant `id-token: write` to this job", grant[1], grant[0]) \
+            if grant is not None else None
         yield Problem(anchor, message + scope.note, tuple(related), fix=fix,
                       undecided=scope.undecided)
 

@@ -27,13 +27,13 @@ from auditor.output.records import record
 from auditor.output.redact import redact
 from auditor.reading.catalogue import CONFIDENCES, SEVERITIES, RuleSummary, load_index
 from auditor.reading.config import Config, load_config
-from auditor.reading.edits import Text
 from auditor.reading.source import Anchor, SourceFile, read_regular
 from auditor.reading.suppression import EVERY_RULE, ignored_names
 from auditor.repository.discovery import Repository, find_root, load_repository
 
 if TYPE_CHECKING:
     from auditor.publishers.inventory import InventoryEntry
+    from auditor.reading.edits import Text
 
 
 @record
@@ -195,7 +195,7 @@ def _fix(problem: Problem, sources: dict[str, SourceFile], texts: dict[str, Text
     hint = problem.fix
     if hint is None or not hint.ops:
         return None
-    from auditor.reading.edits import Refused, path_of, plan
+    from auditor.reading.edits import Refused, Text, path_of, plan
 
     path = path_of(hint.ops[0])
     source = sources.get(path)

@@ -50,19 +50,18 @@ def _clash(planned: list[TextEdit], new: list[TextEdit]) -> bool:
     return False
 
 
-def batch(path: str, text: str, findings: list[Finding]) -> tuple[Batch, list[Finding]]:
-    """The fixes of ``findings`` (all in ``path``) that fit together, and those deferred."""
+def batch(path: str, text: str, findings: list[Finding]) -> Batch:
+    """The fixes of ``findings`` (all in ``path``) that fit together; the others wait for
+    the next pass, planned again on the edited text."""
     starts = line_starts(text)
     ordered = sorted(findings, key=lambda f: (not (f.fix and f.fix.safe), f.sort_key))
     planned: list[TextEdit] = []
     taken: list[Finding] = []
-    deferred: list[Finding] = []
     for finding in ordered:
         assert finding.fix is not None
         edits = [offsets(text, e, starts) for e in finding.fix.edits]
         if _clash(planned, edits):
-            deferred.append(finding)
             continue
         planned.extend(e for e in edits if e not in planned)
         taken.append(finding)
-    return Batch(path, tuple(taken), apply(text, planned)), deferred
+    return Batch(path, tuple(taken), apply(text, planned))

@@ -11,7 +11,6 @@ others. Passes stop when nothing more applies; a second run then finds nothing t
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import replace
 from pathlib import Path
 
 from auditor.checks.findings import Finding
@@ -135,7 +134,7 @@ class _State:
         alone (refused from now on), else take the first alone. Whether anything changed:
         the offsets of the other findings are stale then, so the caller scans again."""
         text = self.texts.get(path, self.originals[path][0])
-        chosen, _ = batch(path, text, findings)
+        chosen = batch(path, text, findings)
         if not chosen.findings:
             return False
         reason = self._verify(report, path, text, chosen)
@@ -147,7 +146,7 @@ class _State:
             return True
         alone: list[Batch] = []
         for finding in chosen.findings:
-            single, _ = batch(path, text, [finding])
+            single = batch(path, text, [finding])
             why = self._verify(report, path, text, single)
             if why is None:
                 alone.append(single)
@@ -203,4 +202,4 @@ def plan_fixes(paths: list[Path], options: Options, unsafe: bool) -> Outcome:
                     for path, text in sorted(state.texts.items())
                     if text != state.originals[path][0])
     left = tuple(Left(f, _why(f, state, unsafe)) for f in report.active)
-    return Outcome(first, replace(report), changes, left)
+    return Outcome(first, report, changes, left)

@@ -35,6 +35,7 @@ from auditor.output.records import record
 from auditor.reading.positions import scalar_span
 from auditor.reading.source import Anchor
 from auditor.upload.publish import (
+    CREDENTIAL_HINTS,
     PYTHON_INDEXES,
     WRAPPER_HINT_RE,
     Credential,
@@ -265,8 +266,6 @@ def _is_minted(credential: Credential, minted_names: set[str], exchanging: bool)
 
 
 _RELEASE_JOB_RE = lazy_re(r"release|publish|upload|deploy|pypi|dist", re.I)
-_CREDENTIAL_HINTS = ("PYPI", "TWINE_", "UV_PUBLISH_", "HATCH_INDEX", "PDM_PUBLISH", "FLIT_",
-                     "MATURIN_")
 
 
 def _release_job(job: GitlabJob) -> bool:
@@ -279,7 +278,7 @@ def _release_job(job: GitlabJob) -> bool:
     if _RELEASE_JOB_RE.search(named):
         return True
     return any(hint in f"{v.name}={v.value}".upper() for v in job.variables
-               for hint in _CREDENTIAL_HINTS)
+               for hint in CREDENTIAL_HINTS)
 
 
 def _hinted(words: list[str]) -> bool:

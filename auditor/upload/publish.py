@@ -214,6 +214,10 @@ def _job_mints_registry_token(publish: PublishStep) -> bool:
 
 # Words that may start a command running a repository file (``tox``, ``make``, ``./x``...):
 # a step without any is not read for wrappers.
+# Words in an environment variable's name or value that say it may hold a PyPI credential:
+# the pre-filter for commands pubaudit may have to follow into files (GitHub and GitLab).
+CREDENTIAL_HINTS = ("PYPI", "TWINE_", "UV_PUBLISH_", "HATCH_INDEX", "PDM_PUBLISH", "FLIT_",
+                    "MATURIN_")
 WRAPPER_HINT_RE = lazy_re(r"\b(?:tox|nox|g?make|just|bash|sh)\s|\./\w|\.sh\b|\w\.py\b"
                               r"|\brun\s+\S*(?:release|publish|upload|deploy)")
 _PY_RE = lazy_re(r"^(?:.*/)?(?:python(?:\d+(?:\.\d+)?)?|py|pypy3?)(?:\.exe)?$")

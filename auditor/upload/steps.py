@@ -16,6 +16,7 @@ from auditor.reading.yamlsource import Scalar
 from auditor.upload.indexes import index_of_url
 from auditor.upload.publish import (
     CREDENTIAL_ENV,
+    CREDENTIAL_HINTS,
     MATURIN_ACTION,
     OPTIONS,
     PYPI_ACTION,
@@ -40,8 +41,6 @@ if TYPE_CHECKING:
     from auditor.upload.wrappers import WrapperReader
 
 
-_CREDENTIAL_HINTS = ("PYPI", "TWINE_", "UV_PUBLISH_", "HATCH_INDEX", "PDM_PUBLISH", "FLIT_",
-                     "MATURIN_")
 
 
 def _env_text(step: Step) -> str:
@@ -78,7 +77,7 @@ def _may_hide_upload(step: Step, script: str) -> bool:
     if WRAPPER_HINT_RE.search(script):
         return True
     env = _env_text(step)
-    return any(word in env for word in _CREDENTIAL_HINTS)
+    return any(word in env for word in CREDENTIAL_HINTS)
 
 
 def _run_publishes(workflow: Workflow, job: Job, step: Step, uv_indexes: dict[str, str],
