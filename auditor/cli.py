@@ -133,6 +133,10 @@ def scan(
     no_cache: Annotated[bool, typer.Option(
         "--no-cache", help="With --online: neither read nor write the on-disk cache.")] =
     False,
+    jobs: Annotated[int, typer.Option(
+        "--jobs", "-j", min=0,
+        help="Processes for a directory of many repositories: 0 splits one of more than "
+             "256 CI files over the CPUs; 1 never splits. The report is the same.")] = 0,
 ) -> None:
     """Audit repositories' publishing workflows.
 
@@ -161,7 +165,8 @@ def scan(
         select=selected, ignore=ignored,
         min_severity=min_severity.value if min_severity else None,
         min_confidence=min_confidence.value if min_confidence else None,
-        fail_on=fail_on.value if fail_on else None, config_file=config, baseline=baseline)
+        fail_on=fail_on.value if fail_on else None, config_file=config, baseline=baseline,
+        jobs=jobs)
     runner = _online_runner(online, no_cache, quiet)
     try:
         report = scan_repositories(targets, replace(options, online=runner))

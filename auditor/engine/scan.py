@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from auditor.checks import REGISTRY, applies, load_check
 from auditor.checks.findings import Edit, Finding, Fix, Location, Problem
 from auditor.engine.notices import Notice, OnlineChecks
+from auditor.engine.parallel import deal, run_parts, worker_count
 from auditor.engine.upload_notes import annotate
 from auditor.facts.context import Context
 from auditor.output.records import record
@@ -29,7 +30,16 @@ from auditor.reading.catalogue import CONFIDENCES, SEVERITIES, RuleSummary, load
 from auditor.reading.config import Config, load_config
 from auditor.reading.source import Anchor, SourceFile, read_regular
 from auditor.reading.suppression import EVERY_RULE, ignored_names
-from auditor.repository.discovery import Repository, find_root, load_repository
+from auditor.repository.discovery import (
+    GITLAB_CI_FILE,
+    Entry,
+    Repository,
+    find_root,
+    is_ci_file,
+    load_repository,
+    tree_of_repositories,
+    walk_tree,
+)
 
 if TYPE_CHECKING:
     from auditor.publishers.inventory import InventoryEntry
@@ -48,6 +58,7 @@ class Options:
     config_file: Path | None = None
     baseline: Path | None = None
     online: OnlineChecks | None = None  # --online: the network rules (auditor.online)
+    jobs: int = 1  # processes for a tree of repositories: 0 one per CPU when large enough
 
 
 @dataclass(slots=True)
@@ -308,17 +319,119 @@ def _online_problems(online: OnlineChecks, ctx: Context, rules: list[RuleSummary
             yield by_id[rule_id], problem
 
 
+@record
+class _Part:
+    """What auditing one part of a tree gave, before the baseline and the final order."""
+
+    findings: list[Finding]  # filtered by severity and confidence, inline ignores marked
+    inventory: list[InventoryEntry]
+    files: int
+    sources: dict[str, SourceFile]
+    # it had something pubaudit audits: a whole tree without it is "nothing to audit" (a
+    # mistyped path in CI must not pass as a clean repository); files read only for
+    # committed secrets do not count unless they gave a finding
+    audited: bool
+    notices: list[Notice]
+
+
 def scan(paths: list[Path], options: Options) -> Report:
-    """Audit a repository (one directory) or the given files of one repository."""
+    """Audit a repository (one directory) or the given files of one repository. A large
+    tree of repositories is audited by several processes (``auditor.engine.parallel``);
+    the report is the same."""
     files = [p for p in paths if not p.is_dir()] or None
     start = paths[0] if paths else Path(".")
     root = find_root(start) if files else start.resolve()
     display_root = start.as_posix() if not files else root.as_posix()
     config = load_config(root, options.config_file)
-    repo: Repository = load_repository(root, config, files)
+    rules = enabled_rules(config, options)
+    entries = walk_tree(root, config) if files is None else None
+    split = _split(root, config, options, rules, entries) if entries is not None else None
+    if split is None:
+        parts = [_audit(root, config, options, rules, files, entries)]
+    else:
+        parts = run_parts(split, lambda part: _audit(root, config, options, rules, None, part,
+                                                     shipped=True))
+    findings: list[Finding] = []
+    fingerprints: set[str] = set()
+    for part in parts:
+        # a file every part reads (the configuration) gives its findings in each part
+        findings += [f for f in part.findings if f.fingerprint not in fingerprints]
+        fingerprints.update(f.fingerprint for f in part.findings)
+    findings, baseline_written = apply_baseline(findings, options.baseline)
+    findings.sort(key=lambda f: f.sort_key)
+    min_sev = options.min_severity or config.min_severity or "info"
+    fail_on = options.fail_on or config.fail_on or "low"
+    fail_on = max(fail_on, min_sev, key=SEVERITIES.index)
+    entries_found = [entry for part in parts for entry in part.inventory]
+    if len(parts) > 1:
+        entries_found.sort(key=lambda e: (e.path, e.line, e.index))  # as inventory() sorts
+    sources = {path: source for part in parts for path, source in part.sources.items()}
+    audited = any(part.audited for part in parts) or config.path is not None or bool(findings)
+    return Report(root, display_root, findings, entries_found, sum(p.files for p in parts),
+                  config, sources, fail_on, baseline_written, partial=files is not None,
+                  nothing_to_audit=not audited, online=options.online is not None,
+                  notices=[n for part in parts for n in part.notices])
+
+
+def _split(root: Path, config: Config, options: Options, rules: list[RuleSummary],
+           entries: list[Entry]) -> list[list[Entry]] | None:
+    """The walked files dealt into one part per worker, or ``None`` to audit them here.
+
+    Only a tree of repositories is split, and only when nothing ties them together: no
+    ``--online`` session, no declared publishers (matched against every upload), no
+    project at the root (its name and indexes apply to every workflow)."""
+    if options.jobs == 1 or options.online is not None or config.publishers or \
+            (root / "pyproject.toml").exists():
+        return None
+    groups = tree_of_repositories(entries)
+    if groups is None:
+        return None
+    weights = [sum(_cost(rel, path) for rel, path, _ in group) for group in groups.values()]
+    ci_files = sum(is_ci_file(rel) for rel, _, _ in entries)
+    workers = worker_count(options.jobs, len([k for k in groups if k]), ci_files)
+    if workers < 2:
+        return None
+    _import_rules(rules, entries)
+    names = list(groups)  # the files in no repository ("") are a group like the others
+    order = {rel: i for i, (rel, _, _) in enumerate(entries)}
+    return [sorted((entry for i in b for entry in groups[names[i]]), key=lambda e: order[e[0]])
+            for b in deal(weights, workers) if b]
+
+
+def _cost(rel: str, path: Path) -> int:
+    """About what auditing a file costs, to deal equal work to each worker: a CI file is
+    parsed, modelled and read by every rule, in proportion to its size; any other file is
+    only searched for leaked secrets."""
+    if not is_ci_file(rel):
+        return 1_000
+    try:
+        return path.stat().st_size + 2_000
+    except OSError:
+        return 2_000
+
+
+def _import_rules(rules: list[RuleSummary], entries: list[Entry]) -> None:
+    """Import, before forking, what every part will use: each worker then inherits the
+    rules instead of importing them again."""
+    for rule in rules:
+        if rule.id in REGISTRY:
+            load_check(rule.id)
+    import auditor.publishers.inventory
+    import auditor.reading.edits  # fixes are planned in every part
+
+    if any(rel.endswith(GITLAB_CI_FILE) for rel, _, _ in entries):
+        import auditor.gitlab.pipeline  # noqa: F401
+
+
+def _audit(root: Path, config: Config, options: Options, rules: list[RuleSummary],
+           files: list[Path] | None, entries: list[Entry] | None, shipped: bool = False
+           ) -> _Part:
+    """Load and audit ``files`` (pre-commit), ``entries`` (a walked tree or part of one).
+    A ``shipped`` part goes to another process: it keeps only the sources its findings
+    quote, and fixes without the node operations that only ``pubaudit fix`` reads."""
+    repo: Repository = load_repository(root, config, files, entries)
     ctx = Context(repo)
     sources = repo.sources | {s.path: s for s in repo.secret_candidates}
-    rules = enabled_rules(config, options)
     overrides = config.severity
     findings: list[Finding] = []
     seen: dict[str, int] = {}
@@ -345,9 +458,11 @@ def scan(paths: list[Path], options: Options) -> Report:
         if problem.undecided:
             severity, confidence = _undecided(severity, confidence)
         severity = overrides.get(rule.id) or severity  # the user's word is final
+        fix = _fix(problem, sources, texts)
+        if shipped and fix is not None:
+            fix = replace(fix, ops=())
         findings.append(Finding(rule.id, severity, confidence, redact(problem.message),
-                                location, related, rule.help_uri, fingerprint,
-                                fix=_fix(problem, sources, texts)))
+                                location, related, rule.help_uri, fingerprint, fix=fix))
     min_sev = options.min_severity or config.min_severity or "info"
     min_conf = options.min_confidence or config.min_confidence or "low"
     findings = [f for f in findings
@@ -356,30 +471,21 @@ def scan(paths: list[Path], options: Options) -> Report:
     comments: dict[tuple[str, int], frozenset[str]] = {}
     findings = [replace(f, suppressed=True, suppression="inSource")
                 if _suppressed_inline(f, sources, comments) else f for f in findings]
-    findings, baseline_written = apply_baseline(findings, options.baseline)
-    findings.sort(key=lambda f: f.sort_key)
-    fail_on = options.fail_on or config.fail_on or "low"
-    fail_on = max(fail_on, min_sev, key=SEVERITIES.index)
-    entries: list[InventoryEntry] = []
+    entries_found: list[InventoryEntry] = []
     if ctx.publish_jobs or ctx.gitlab_publish_jobs:
         from auditor.publishers.inventory import (
             inventory,  # publisher matching: only when it applies
         )
 
-        entries = inventory(ctx)
-    return Report(root, display_root, findings, entries, repo.files_scanned, config,
-                  sources, fail_on, baseline_written, partial=files is not None,
-                  nothing_to_audit=_nothing_to_audit(repo, config, findings),
-                  online=options.online is not None, notices=notices)
-
-
-def _nothing_to_audit(repo: Repository, config: Config, findings: list[Finding]) -> bool:
-    """Whether a whole-tree scan found nothing pubaudit audits: a mistyped path in CI must
-    not pass as a clean repository. Files read only for committed secrets do not count
-    unless they gave a finding."""
-    return not (repo.partial or repo.workflows or repo.actions or repo.pipelines or
-                repo.project is not None or "pyproject.toml" in repo.sources or
-                repo.problems or config.path is not None or findings)
+        entries_found = inventory(ctx)
+    if shipped:
+        quoted = {loc.path for f in findings
+                  for loc in (f.location, *(loc for _, loc in f.related))}
+        sources = {path: source for path, source in sources.items() if path in quoted}
+    audited = bool(repo.partial or repo.workflows or repo.actions or repo.pipelines or
+                   repo.project is not None or "pyproject.toml" in repo.sources or
+                   repo.problems)
+    return _Part(findings, entries_found, repo.files_scanned, sources, audited, notices)
 
 
 def apply_baseline(findings: list[Finding], baseline: Path | None

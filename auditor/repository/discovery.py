@@ -282,26 +282,95 @@ def _root_device(root: Path) -> int | None:
         return None
 
 
-def load_repository(root: Path, config: Config, files: list[Path] | None = None) -> Repository:
-    """Load the whole tree under ``root``, or only ``files`` (and the local files they use)."""
-    repo = Repository(root=root, config=config, partial=files is not None)
+# A file to audit: its path relative to the root, where it is, and whether it was named on
+# the command line (a YAML file named there is a workflow if it looks like one).
+Entry = tuple[str, Path, bool]
+
+
+def walk_tree(root: Path, config: Config) -> list[Entry]:
+    """Every file of the tree under ``root`` the scan reads, in walk order: excluded paths
+    (configuration and ``.gitignore``), symlinked directories and other filesystems left
+    out. Separate from loading so the engine can split a large tree of repositories."""
     excluder = _Excluder(config.exclude + _gitignore(root))
+    entries: list[Entry] = []
+    device = _root_device(root)
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        rel_dir = Path(dirpath).relative_to(root).as_posix()
+        rel_dir = "" if rel_dir == "." else rel_dir
+        dirnames[:] = [d for d in _descend(dirpath, dirnames, device)
+                       if not excluder.excluded(f"{rel_dir}/{d}" if rel_dir else d)]
+        for filename in sorted(filenames):
+            rel = f"{rel_dir}/{filename}" if rel_dir else filename
+            if not excluder.excluded(rel):
+                entries.append((rel, Path(dirpath) / filename, False))
+    return entries
+
+
+def is_ci_file(rel: str) -> bool:
+    """Whether a walked file is modelled (a workflow, an action or a GitLab CI file), not
+    only searched for secrets: what a scan's time goes on."""
+    return _kind(rel, False) in ("workflow", "action", "gitlab")
+
+
+def _repository_prefix(rel: str) -> str | None:
+    """The directory of the repository a CI file makes (``a/b/`` for
+    ``a/b/.github/workflows/x.yml`` or ``a/b/.gitlab-ci.yml``; ``""`` for the root's own),
+    ``None`` for any other file. An ``action.yml`` at the root makes the root a repository."""
+    at = rel.find(".github/workflows/")
+    if at >= 0 and _kind(rel, False) == "workflow":
+        return rel[:at]
+    if rel.rsplit("/", 1)[-1] == GITLAB_CI_FILE:
+        return rel[:-len(GITLAB_CI_FILE)]
+    if rel.lower() in ("action.yml", "action.yaml"):
+        return ""
+    return None
+
+
+def tree_of_repositories(entries: list[Entry]) -> dict[str, list[Entry]] | None:
+    """A walked tree split into the repositories below its root, or ``None`` when the root
+    is itself a repository (it has its own workflows, GitLab CI file or action).
+
+    Each outermost directory with ``.github/workflows`` or a ``.gitlab-ci.yml`` keeps every
+    file under it (a repository nested in another stays with it: a workflow may build a
+    package of a subdirectory); files in no repository go under ``""``. Every rule reads
+    a nested repository only through its own paths (``Workflow.repository_prefix``), so
+    these groups can be audited apart and give the same findings."""
+    prefixes: set[str] = set()
+    for rel, _, _ in entries:
+        prefix = _repository_prefix(rel)
+        if prefix == "":
+            return None
+        if prefix is not None:
+            prefixes.add(prefix)
+    groups: dict[str, list[Entry]] = {}
+    for entry in entries:
+        owner = _outermost(entry[0], prefixes)
+        groups.setdefault(owner, []).append(entry)
+    return groups
+
+
+def _outermost(rel: str, prefixes: set[str]) -> str:
+    """The shortest of ``prefixes`` that ``rel`` lies under, ``""`` when none."""
+    at = rel.find("/")
+    while at >= 0:
+        if rel[:at + 1] in prefixes:
+            return rel[:at + 1]
+        at = rel.find("/", at + 1)
+    return ""
+
+
+def load_repository(root: Path, config: Config, files: list[Path] | None = None,
+                    entries: list[Entry] | None = None) -> Repository:
+    """Load the whole tree under ``root``, or only ``files`` (and the local files they use).
+    ``entries`` are walked files to load instead of walking the tree (a part of it)."""
+    repo = Repository(root=root, config=config, partial=files is not None)
     pyproject = root / "pyproject.toml"
     if pyproject.is_file():
         _load_project(repo, pyproject)
-    entries: list[tuple[str, Path, bool]] = []
     if files is None:
-        device = _root_device(root)
-        for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-            rel_dir = Path(dirpath).relative_to(root).as_posix()
-            rel_dir = "" if rel_dir == "." else rel_dir
-            dirnames[:] = [d for d in _descend(dirpath, dirnames, device)
-                           if not excluder.excluded(f"{rel_dir}/{d}" if rel_dir else d)]
-            for filename in sorted(filenames):
-                rel = f"{rel_dir}/{filename}" if rel_dir else filename
-                if not excluder.excluded(rel):
-                    entries.append((rel, Path(dirpath) / filename, False))
+        entries = walk_tree(root, config) if entries is None else entries
     else:
+        entries = []
         for file in files:
             try:
                 rel = file.resolve().relative_to(root).as_posix()
