@@ -4,9 +4,10 @@ Installs nothing: both tools must be on PATH (``pip install -e . zizmor``). Each
 the two tools alternately, ``--runs`` times each, as whole processes (start-up included,
 which is what a pre-commit hook pays), and prints the median wall time, the ratio
 pubaudit/zizmor and the peak RSS of each child (from ``wait4``). zizmor runs offline.
-``--scaling`` also times pubaudit on 1x, 4x and 16x copies of the corpus, to show the cost
-per file stays flat, and on two large generated inputs: one repository of 50,000 small
-publishing workflows, and one workflow whose upload URL is a 2 MB line.
+``--scaling`` also times pubaudit on 1x, 4x and 16x copies of the corpus, with its workers
+and with ``--jobs 1``, to show the cost per file stays flat, and on two large generated
+inputs: one repository of 50,000 small publishing workflows, and one workflow whose upload
+URL is a 2 MB line.
 
 The numbers are wall-clock times on a shared machine: compare the two tools within one run,
 not runs with each other. Bytecode must exist for a fair start-up (a normal ``pip install``
@@ -56,6 +57,11 @@ def run(argv: list[str]) -> Sample:
 
 def pubaudit(target: Path) -> list[str]:
     return ["pubaudit", "scan", str(target), "--format", "json", "--exit-zero"]
+
+
+def one_process(target: Path) -> list[str]:
+    """``--jobs 1``: a tree of repositories audited without forked workers."""
+    return [*pubaudit(target), "--jobs", "1"]
 
 
 def zizmor(target: Path) -> list[str]:
@@ -134,8 +140,9 @@ def compare(name: str, target: Path, runs: int,
             max(s.max_rss_kib for s in ours), max(s.max_rss_kib for s in theirs))
 
 
-def scaling(runs: int) -> list[tuple[int, int, float]]:
-    """(copies, files, median seconds) for 1x, 4x and 16x the corpus."""
+def scaling(runs: int) -> list[tuple[int, int, float, float]]:
+    """(copies, files, median seconds, median seconds with ``--jobs 1``) for 1x, 4x and 16x
+    the corpus."""
     rows = []
     with tempfile.TemporaryDirectory(prefix="pubaudit-bench-") as tmp:
         for copies in (1, 4, 16):
@@ -144,8 +151,12 @@ def scaling(runs: int) -> list[tuple[int, int, float]]:
                 shutil.copytree(CORPUS, root / f"copy{i}", ignore=shutil.ignore_patterns(
                     "MANIFEST.tsv", "README.md"))
             files = sum(1 for p in root.rglob("*") if p.is_file())
-            times = [run(pubaudit(root)).seconds for _ in range(max(3, runs // 2))]
-            rows.append((copies, files, statistics.median(times)))
+            times: list[float] = []
+            serial: list[float] = []
+            for _ in range(max(3, runs // 2)):
+                times.append(run(pubaudit(root)).seconds)
+                serial.append(run(one_process(root)).seconds)
+            rows.append((copies, files, statistics.median(times), statistics.median(serial)))
     return rows
 
 
@@ -213,8 +224,10 @@ def main() -> None:
     cases = [("one workflow file (pre-commit)", ONE_FILE, pubaudit),
              ("one workflow file, `python -m auditor`", ONE_FILE, python_m),
              ("one repository (aiohttp)", ONE_REPO, pubaudit),
-             ("whole corpus", CORPUS, pubaudit)]
-    print(f"{args.runs} alternating runs each; medians; peak RSS of the child\n")
+             ("whole corpus", CORPUS, pubaudit),
+             ("whole corpus, `--jobs 1`", CORPUS, one_process)]
+    print(f"{args.runs} alternating runs each; medians; peak RSS of the largest process "
+          "(wait4 counts the workers a child reaped)\n")
     print("| case | pubaudit | zizmor | floor | pubaudit / zizmor | pubaudit / floor | "
           "pubaudit RSS | zizmor RSS |")
     print("|---|---|---|---|---|---|---|---|")
@@ -225,11 +238,12 @@ def main() -> None:
               f"{least * 1000:.0f} ms | {ours / theirs:.2f} | {ours / least:.2f} | "
               f"{our_rss / 1024:.1f} MB | {their_rss / 1024:.1f} MB |")
     if args.scaling:
-        print("\n| corpus copies | files | pubaudit | per file |")
-        print("|---|---|---|---|")
-        for copies, files, seconds in scaling(args.runs):
+        print("\n| corpus copies | files | pubaudit | per file | `--jobs 1` | per file |")
+        print("|---|---|---|---|---|---|")
+        for copies, files, seconds, serial in scaling(args.runs):
             print(f"| {copies}x | {files} | {seconds * 1000:.0f} ms | "
-                  f"{seconds / files * 1e6:.0f} µs |")
+                  f"{seconds / files * 1e6:.0f} µs | {serial * 1000:.0f} ms | "
+                  f"{serial / files * 1e6:.0f} µs |")
         print("\n| input | pubaudit | peak RSS |")
         print("|---|---|---|")
         for name, seconds, rss in large_inputs(args.runs):

@@ -72,3 +72,28 @@ def test_pickle_round_trip() -> None:
     point = Point(3, 4, ("t",), [9])
     again = pickle.loads(pickle.dumps(point))
     assert again == point and again.seen == [9]
+
+
+def test_fields_are_dataclass_fields_and_init_is_compiled_on_first_use() -> None:
+    @record
+    class Late:
+        a: int
+        b: str = "b"
+        c: tuple[int, ...] = dataclasses.field(default=(), compare=False)
+
+    assert "Late.__init__" not in repr(Late.__init__), "compiled before any instance"
+    assert Late(1) == Late(1, "b", (5,)) and Late(1).c == ()
+    assert Late.__init__.__qualname__.endswith("Late.__init__"), "compiled on first use"
+    assert [(f.name, f.default, f.compare) for f in dataclasses.fields(Late)] == [
+        ("a", dataclasses.MISSING, True), ("b", "b", True), ("c", (), False)]
+    assert Late.__match_args__ == ("a", "b", "c")
+    assert dataclasses.fields(Late)[0].type == "int"
+    assert Late.__dataclass_params__.frozen  # type: ignore[attr-defined]
+
+
+def test_a_field_without_default_after_one_with_is_refused_at_once() -> None:
+    with pytest.raises(TypeError, match="non-default argument 'b'"):
+        @record
+        class Bad:
+            a: int = 0
+            b: int  # type: ignore[misc]

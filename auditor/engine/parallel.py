@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import pickle
-import signal
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -94,6 +92,8 @@ def run_parts(parts: Sequence[P], work: Callable[[P], R]) -> list[R]:
 
 
 def _fork(part: P, work: Callable[[P], R], inherited: list[int]) -> tuple[int, int]:
+    import pickle  # only a split scan pays for it
+
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child; coverage does not follow forks
@@ -116,6 +116,8 @@ def _fork(part: P, work: Callable[[P], R], inherited: list[int]) -> tuple[int, i
 
 def _receive(pid: int, fd: int) -> tuple[bool, Any] | None:
     """A child's ``(True, result)``, or ``None`` when it failed."""
+    import pickle
+
     with os.fdopen(fd, "rb") as pipe:
         data = pipe.read()
     _, status = os.waitpid(pid, 0)
@@ -131,6 +133,8 @@ def _receive(pid: int, fd: int) -> tuple[bool, Any] | None:
 
 
 def _stop(pid: int, fd: int) -> None:
+    import signal
+
     with contextlib.suppress(OSError):
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from itertools import chain
@@ -254,6 +253,8 @@ class BaselineError(Exception):
 
 
 def read_baseline(path: Path) -> set[str]:
+    import json  # only --baseline reads JSON here
+
     raw = read_regular(path, _MAX_BASELINE_BYTES)
     if isinstance(raw, str):
         raise BaselineError(f"cannot read it: it {raw}")
@@ -277,6 +278,8 @@ def write_baseline(path: Path, findings: Iterable[Finding]) -> None:
 
 
 def write_keys(path: Path, keys: Iterable[str]) -> None:
+    import json
+
     prints = sorted(set(keys))
     path.write_text(json.dumps({"schema_version": 1, "tool": "pubaudit",
                                 "fingerprints": prints}, indent=2) + "\n", encoding="utf-8")

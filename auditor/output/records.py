@@ -3,19 +3,22 @@
 pubaudit's records are frozen dataclasses, and pubaudit runs on every commit. Python's
 ``@dataclass(frozen=True, slots=True)`` compiles six to eight methods per class with
 ``exec`` (``__init__``, ``__repr__``, ``__eq__``, ``__hash__``, ``__setattr__``,
-``__delattr__``, the slot pickling pair): 0.7 ms a class, ~55 ms of a one-file scan's
-start-up over the ~80 records it imports. ``record`` asks ``dataclasses`` for the fields and
-the slots only, compiles ``__init__`` alone (it sets the fields with ``object.__setattr__``,
-as a frozen dataclass's does) and gives every record the same shared methods for the rest:
-equality and hashing over the fields that ``compare`` (and ``hash``), a dataclass-style
-``repr``, assignment and deletion refused with ``FrozenInstanceError``, pickling of the
-slots. ``dataclasses.fields``, ``replace`` and ``asdict`` work as on any dataclass; methods a
-class defines itself are kept. About 0.17 ms a class.
+``__delattr__``, the slot pickling pair) and builds each class twice: 0.7 ms a class, ~55 ms
+of a one-file scan's start-up over the ~125 records. ``record`` reads the fields itself
+(``dataclasses.Field`` objects, so ``dataclasses.fields``, ``replace`` and ``asdict`` work
+as on any dataclass), builds the slotted class once, and gives every record the same shared
+methods: equality and hashing over the fields that ``compare`` (and ``hash``), a
+dataclass-style ``repr``, assignment and deletion refused with ``FrozenInstanceError``,
+pickling of the slots. Only ``__init__`` is compiled, and only when the class is first
+instantiated: a scan uses about half of the records it imports. Methods a class defines
+itself are kept. A class this does not handle (a base class with fields, a ``ClassVar``)
+goes through ``dataclasses.dataclass`` as before.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from dataclasses import MISSING, FrozenInstanceError
 from typing import Any, TypeVar, dataclass_transform
 
@@ -46,12 +49,12 @@ def _delattr(self: Any, name: str) -> None:
 
 
 def _getstate(self: Any) -> tuple[object, ...]:
-    return tuple(getattr(self, field.name) for field in dataclasses.fields(self))
+    return tuple(getattr(self, name) for name in self.__record_fields__)
 
 
 def _setstate(self: Any, state: tuple[object, ...]) -> None:
-    for field, value in zip(dataclasses.fields(self), state, strict=True):
-        object.__setattr__(self, field.name, value)
+    for name, value in zip(self.__record_fields__, state, strict=True):
+        object.__setattr__(self, name, value)
 
 
 _SHARED = {"__eq__": _eq, "__hash__": _hash, "__repr__": _repr, "__setattr__": _setattr,
@@ -81,19 +84,99 @@ def _init_source(fields: tuple[dataclasses.Field[Any], ...]) -> tuple[str, dict[
     return source, names
 
 
+def _own_fields(cls: type) -> list[dataclasses.Field[Any]] | None:
+    """The fields of ``cls`` in annotation order, as ``dataclasses`` would make them; ``None``
+    when ``cls`` needs what only ``dataclasses`` does (inherited fields, class variables)."""
+    if any(hasattr(base, "__dataclass_fields__") for base in cls.__mro__[1:]):
+        return None
+    made: list[dataclasses.Field[Any]] = []
+    defaulted = False
+    for name, annotation in inspect.get_annotations(cls).items():
+        text = annotation if isinstance(annotation, str) else repr(annotation)
+        if "ClassVar" in text or "InitVar" in text:
+            return None
+        value = cls.__dict__.get(name, MISSING)
+        if isinstance(value, dataclasses.Field):
+            made_field = value
+        else:
+            made_field = dataclasses.field(default=value)  # MISSING: no default
+        if made_field.init:
+            if defaulted and not _has_default(made_field):
+                raise TypeError(f"non-default argument {name!r} follows default argument")
+            defaulted = defaulted or _has_default(made_field)
+        made_field.name = name
+        made_field.type = annotation
+        made_field._field_type = dataclasses._FIELD  # type: ignore[attr-defined]
+        made.append(made_field)
+    return made
+
+
+def _has_default(field: dataclasses.Field[Any]) -> bool:
+    return field.default is not MISSING or field.default_factory is not MISSING
+
+
+def _slotted(cls: type, fields: list[dataclasses.Field[Any]]) -> type:
+    """``cls`` rebuilt once with a slot per field (defaults live in ``__init__``)."""
+    names = {f.name for f in fields}
+    namespace = {key: value for key, value in cls.__dict__.items()
+                 if key not in names and key not in ("__dict__", "__weakref__")}
+    namespace["__slots__"] = tuple(f.name for f in fields)
+    namespace["__dataclass_fields__"] = {f.name: f for f in fields}
+    namespace["__dataclass_params__"] = _params()
+    namespace["__match_args__"] = tuple(f.name for f in fields if f.init)
+    return type(cls)(cls.__name__, cls.__bases__, namespace)
+
+
+_PARAMS: list[object] = []
+
+
+def _params() -> object:
+    """A frozen dataclass's ``__dataclass_params__`` (its constructor differs by Python
+    version, so it is taken from one real frozen dataclass)."""
+    if not _PARAMS:
+        _PARAMS.append(dataclasses.dataclass(frozen=True)(type("_Frozen", (), {}))
+                       .__dataclass_params__)  # type: ignore[attr-defined]
+    return _PARAMS[0]
+
+
+def _compile_init(cls: type, fields: tuple[dataclasses.Field[Any], ...]) -> Any:
+    source, names = _init_source(fields)
+    exec(source, names)  # the source is built from the field names only
+    init: Any = names["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    return init
+
+
+def _deferred_init(cls: type, fields: tuple[dataclasses.Field[Any], ...]) -> Any:
+    """An ``__init__`` that compiles the real one on the first call and puts it in its
+    place: the records a run never instantiates never cost a compilation."""
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        real = _compile_init(cls, fields)
+        cls.__init__ = real  # type: ignore[misc]
+        real(self, *args, **kwargs)
+
+    return __init__
+
+
 @dataclass_transform(frozen_default=True)
 def record(cls: type[T]) -> type[T]:
     """Make ``cls`` a frozen, slotted dataclass (see the module's docstring)."""
-    made: Any = dataclasses.dataclass(cls, slots=True, init=False, repr=False, eq=False)
-    fields = dataclasses.fields(made)
-    source, names = _init_source(fields)
-    exec(source, names)  # the source is built above from the field names only
+    own = _own_fields(cls)
+    made: Any
+    if own is None:
+        made = dataclasses.dataclass(cls, slots=True, init=False, repr=False, eq=False)
+        fields = dataclasses.fields(made)
+    else:
+        made = _slotted(cls, own)
+        fields = tuple(own)
     if "__init__" not in cls.__dict__:
-        made.__init__ = names["__init__"]
+        made.__init__ = _deferred_init(made, fields)
     made.__record_compare__ = tuple(f.name for f in fields if f.compare)
     made.__record_hash__ = tuple(f.name for f in fields
                                  if (f.hash if f.hash is not None else f.compare))
     made.__record_repr__ = tuple(f.name for f in fields if f.repr)
+    made.__record_fields__ = tuple(f.name for f in fields)
     for name, method in _SHARED.items():
         defined = name in cls.__dict__ and cls.__dict__[name] is not None
         if not defined or name in ("__setattr__", "__delattr__"):

@@ -77,9 +77,25 @@ def _position(text: str, offset: int) -> tuple[int, int]:
     return text.count("\n", 0, offset) + 1, offset - line_start + 1
 
 
+_PARSED: dict[str, dict[str, Any] | TomlProblem] = {}  # the last few texts parsed
+_PARSED_KEPT = 4
+
+
 def parse_toml(text: str) -> dict[str, Any] | TomlProblem:
     """The document, or why it cannot be read (not TOML, too large, too deep, a number too
-    long for Python to convert)."""
+    long for Python to convert). ``pyproject.toml`` is read by the configuration, the
+    project's identity and discovery: the same text is parsed once, and the callers only
+    read the document."""
+    known = _PARSED.get(text)
+    if known is None:
+        known = _parse(text)
+        if len(_PARSED) >= _PARSED_KEPT:
+            _PARSED.pop(next(iter(_PARSED)))
+        _PARSED[text] = known
+    return known
+
+
+def _parse(text: str) -> dict[str, Any] | TomlProblem:
     if len(text) > MAX_BYTES:
         return TomlProblem(f"larger than {MAX_BYTES // (1024 * 1024)} MB; not parsed", 1, 1)
     deep = _too_deep(text)
