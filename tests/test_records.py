@@ -10,7 +10,7 @@ import pickle
 
 import pytest
 
-from auditor.output.records import record
+from auditor.output.records import record, state
 
 
 @record
@@ -97,3 +97,24 @@ def test_a_field_without_default_after_one_with_is_refused_at_once() -> None:
         class Bad:
             a: int = 0
             b: int  # type: ignore[misc]
+
+
+@state
+class Filled:
+    """A test state record."""
+
+    name: str
+    items: list[int] = dataclasses.field(default_factory=list)
+
+
+def test_state_is_a_mutable_slotted_dataclass() -> None:
+    one = Filled("a")
+    one.name = "b"
+    one.items.append(1)
+    assert one == Filled("b", [1]) and repr(one) == "Filled(name='b', items=[1])"
+    assert Filled("a").items is not Filled("a").items
+    with pytest.raises(TypeError):
+        hash(one)  # compared by value and mutable: not hashable, as a dataclass
+    assert not hasattr(one, "__dict__")
+    assert dataclasses.replace(one, name="c").items == [1]
+    assert pickle.loads(pickle.dumps(one)) == one

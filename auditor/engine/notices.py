@@ -9,10 +9,10 @@ today; the engine carries them in the report and every format shows them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Protocol
 
-from auditor.output.records import record
+from auditor.output.records import record, state
 
 if TYPE_CHECKING:
     from auditor.checks.findings import Problem
@@ -34,7 +34,7 @@ class Notice:
                 "rule": self.rule}
 
 
-@dataclass(slots=True)
+@state
 class OnlineOutcome:
     """What the network checks give a scan: problems per rule id, and notices."""
 

@@ -10,9 +10,8 @@ secret that a rule quoted.
 from __future__ import annotations
 
 import bisect
-import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,7 +22,8 @@ from auditor.engine.notices import Notice, OnlineChecks
 from auditor.engine.parallel import deal, run_parts, worker_count
 from auditor.engine.upload_notes import annotate
 from auditor.facts.context import Context
-from auditor.output.records import record
+from auditor.output.digest import sha256_hex
+from auditor.output.records import record, state
 from auditor.output.redact import redact
 from auditor.reading.catalogue import CONFIDENCES, SEVERITIES, RuleSummary, load_index
 from auditor.reading.config import Config, load_config
@@ -60,7 +60,7 @@ class Options:
     jobs: int = 1  # processes for a tree of repositories: 0 one per CPU when large enough
 
 
-@dataclass(slots=True)
+@state
 class Report:
     """The outcome of a scan: findings, the publish-job inventory, and what formats need."""
 
@@ -161,7 +161,7 @@ def _line_content(anchor: Anchor, sources: dict[str, SourceFile], location: Loca
         if source is not None and 0 < location.line <= len(source.lines):
             content = source.lines[location.line - 1].strip()
         if len(content) > _LONG_LINE:
-            content = hashlib.sha256(content.encode("utf-8", "surrogateescape")).hexdigest()
+            content = sha256_hex(content.encode("utf-8", "surrogateescape"))
         memo[key] = content
     return content
 
@@ -171,9 +171,8 @@ def _fingerprint(rule: str, anchor: Anchor, sources: dict[str, SourceFile],
     content = _line_content(anchor, sources, location, memo)
     route = "/".join(str(part) for part in anchor.route)
     # surrogateescape: a file name that is not UTF-8 is fingerprinted from its bytes.
-    digest = hashlib.sha256(f"{rule}\x00{anchor.path}\x00{route}\x00{content}".encode(
-        "utf-8", "surrogateescape"))
-    return digest.hexdigest()[:32]
+    return sha256_hex(f"{rule}\x00{anchor.path}\x00{route}\x00{content}".encode(
+        "utf-8", "surrogateescape"))[:32]
 
 
 def _suppressed_inline(finding: Finding, sources: dict[str, SourceFile],
@@ -455,7 +454,7 @@ def _audit(root: Path, config: Config, options: Options, rules: list[RuleSummary
         count = seen.get(fingerprint, 0)
         seen[fingerprint] = count + 1
         if count:
-            fingerprint = hashlib.sha256(f"{fingerprint}:{count}".encode()).hexdigest()[:32]
+            fingerprint = sha256_hex(f"{fingerprint}:{count}".encode())[:32]
         severity = problem.severity or rule.severity
         confidence = rule.confidence
         if problem.undecided:

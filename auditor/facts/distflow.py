@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from fnmatch import fnmatchcase
 
 from auditor.github.model import Job, Step, Workflow
 from auditor.output.lazyre import lazy_re
-from auditor.output.records import record
+from auditor.output.records import record, state
 from auditor.reading.yamlsource import Mapping, Scalar, is_true
 from auditor.upload.shell import split_commands, strip_prefixes
 
@@ -111,7 +111,7 @@ def producers(workflow: Workflow) -> list[Producer]:
     return found
 
 
-@dataclass(slots=True)
+@state
 class Workspace:
     """What the replay knows at one step: the directories whose top holds distributions,
     the directories whose attestation files were deleted since the last upload, and whether a

@@ -12,7 +12,9 @@ dataclass-style ``repr``, assignment and deletion refused with ``FrozenInstanceE
 pickling of the slots. Only ``__init__`` is compiled, and only when the class is first
 instantiated: a scan uses about half of the records it imports. Methods a class defines
 itself are kept. A class this does not handle (a base class with fields, a ``ClassVar``)
-goes through ``dataclasses.dataclass`` as before.
+goes through ``dataclasses.dataclass`` as before. ``@state`` is the same for the few records
+a stage fills in as it goes (the loaded repository, the report): fields may be assigned, and
+like a mutable dataclass it is compared by value and not hashable.
 """
 
 from __future__ import annotations
@@ -115,28 +117,28 @@ def _has_default(field: dataclasses.Field[Any]) -> bool:
     return field.default is not MISSING or field.default_factory is not MISSING
 
 
-def _slotted(cls: type, fields: list[dataclasses.Field[Any]]) -> type:
+def _slotted(cls: type, fields: list[dataclasses.Field[Any]], frozen: bool) -> type:
     """``cls`` rebuilt once with a slot per field (defaults live in ``__init__``)."""
     names = {f.name for f in fields}
     namespace = {key: value for key, value in cls.__dict__.items()
                  if key not in names and key not in ("__dict__", "__weakref__")}
     namespace["__slots__"] = tuple(f.name for f in fields)
     namespace["__dataclass_fields__"] = {f.name: f for f in fields}
-    namespace["__dataclass_params__"] = _params()
+    namespace["__dataclass_params__"] = _params(frozen)
     namespace["__match_args__"] = tuple(f.name for f in fields if f.init)
     return type(cls)(cls.__name__, cls.__bases__, namespace)
 
 
-_PARAMS: list[object] = []
+_PARAMS: dict[bool, object] = {}
 
 
-def _params() -> object:
-    """A frozen dataclass's ``__dataclass_params__`` (its constructor differs by Python
-    version, so it is taken from one real frozen dataclass)."""
-    if not _PARAMS:
-        _PARAMS.append(dataclasses.dataclass(frozen=True)(type("_Frozen", (), {}))
-                       .__dataclass_params__)  # type: ignore[attr-defined]
-    return _PARAMS[0]
+def _params(frozen: bool) -> object:
+    """A dataclass's ``__dataclass_params__`` (its constructor differs by Python version, so
+    it is taken from one real dataclass)."""
+    if frozen not in _PARAMS:
+        _PARAMS[frozen] = dataclasses.dataclass(frozen=frozen)(
+            type("_Params", (), {})).__dataclass_params__  # type: ignore[attr-defined]
+    return _PARAMS[frozen]
 
 
 def _compile_init(cls: type, fields: tuple[dataclasses.Field[Any], ...]) -> Any:
@@ -162,13 +164,25 @@ def _deferred_init(cls: type, fields: tuple[dataclasses.Field[Any], ...]) -> Any
 @dataclass_transform(frozen_default=True)
 def record(cls: type[T]) -> type[T]:
     """Make ``cls`` a frozen, slotted dataclass (see the module's docstring)."""
+    return _make(cls, frozen=True)
+
+
+@dataclass_transform()
+def state(cls: type[T]) -> type[T]:
+    """Make ``cls`` a slotted dataclass whose fields may be assigned: what a stage fills in
+    as it goes (the loaded repository, the report). The same cheap construction as
+    :func:`record`; like a mutable dataclass it compares by value and is not hashable."""
+    return _make(cls, frozen=False)
+
+
+def _make(cls: type[T], frozen: bool) -> type[T]:
     own = _own_fields(cls)
     made: Any
     if own is None:
         made = dataclasses.dataclass(cls, slots=True, init=False, repr=False, eq=False)
         fields = dataclasses.fields(made)
     else:
-        made = _slotted(cls, own)
+        made = _slotted(cls, own, frozen)
         fields = tuple(own)
     if "__init__" not in cls.__dict__:
         made.__init__ = _deferred_init(made, fields)
@@ -178,7 +192,11 @@ def record(cls: type[T]) -> type[T]:
     made.__record_repr__ = tuple(f.name for f in fields if f.repr)
     made.__record_fields__ = tuple(f.name for f in fields)
     for name, method in _SHARED.items():
+        if not frozen and name in ("__setattr__", "__delattr__", "__hash__"):
+            continue
         defined = name in cls.__dict__ and cls.__dict__[name] is not None
-        if not defined or name in ("__setattr__", "__delattr__"):
+        if not defined or (frozen and name in ("__setattr__", "__delattr__")):
             setattr(made, name, method)
+    if not frozen and "__hash__" not in cls.__dict__:
+        made.__hash__ = None  # mutable and compared by value, as a dataclass with eq
     return made  # type: ignore[no-any-return]

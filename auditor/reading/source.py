@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import stat
 from collections.abc import Iterator
@@ -82,6 +83,12 @@ def pending(files: dict[Path, bytes]) -> Iterator[None]:
         _PENDING.reset(token)
 
 
+@functools.lru_cache(maxsize=16)
+def _resolved(root: Path) -> Path:
+    """``root.resolve()``, once per scanned root rather than once per file read."""
+    return root.resolve()
+
+
 def read_regular(path: Path, limit: int, root: Path | None = None) -> bytes | str:
     """The bytes of a regular file, or why it is not read (a predicate: "is larger than ...").
 
@@ -104,7 +111,7 @@ def read_regular(path: Path, limit: int, root: Path | None = None) -> bytes | st
         target = path
         if root is not None:
             target = path.resolve()
-            if not target.is_relative_to(root.resolve()):
+            if not target.is_relative_to(_resolved(root)):
                 return "is a symbolic link pointing outside the scanned tree (not followed)"
             flags |= getattr(os, "O_NOFOLLOW", 0)
         descriptor = os.open(target, flags)

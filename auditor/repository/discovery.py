@@ -13,12 +13,12 @@ import fnmatch
 import os
 import re
 import stat
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from auditor.github.model import Workflow, build_composite_action, build_workflow
-from auditor.output.records import record
+from auditor.output.records import record, state
 from auditor.reading import yamlsource
 from auditor.reading.config import Config
 from auditor.reading.source import Anchor, SourceFile, read_regular
@@ -63,7 +63,7 @@ class Project:
     workspace: tuple[str, ...] = ()  # `[tool.uv.workspace] members` globs
 
 
-@dataclass(slots=True)
+@state
 class Repository:
     """Everything loaded from the scanned tree, before any fact is derived."""
 
