@@ -74,19 +74,35 @@ def test_pickle_round_trip() -> None:
     assert again == point and again.seen == [9]
 
 
-def test_fields_are_dataclass_fields_and_init_is_compiled_on_first_use() -> None:
+def test_fields_are_dataclass_fields_and_init_is_compiled_once_in_use() -> None:
     @record
     class Late:
         a: int
         b: str = "b"
         c: tuple[int, ...] = dataclasses.field(default=(), compare=False)
+        d: list[int] = dataclasses.field(default_factory=list)
 
-    assert "Late.__init__" not in repr(Late.__init__), "compiled before any instance"
-    assert Late(1) == Late(1, "b", (5,)) and Late(1).c == ()
-    assert Late.__init__.__qualname__.endswith("Late.__init__"), "compiled on first use"
-    assert [(f.name, f.default, f.compare) for f in dataclasses.fields(Late)] == [
+    def behaves() -> None:  # the same before and after the compiled __init__ takes over
+        assert Late(1) == Late(1, "b", (5,)) and Late(1).c == () and Late(1).d == []
+        assert Late(1).d is not Late(1).d
+        assert repr(Late(a=2, d=[1])) == "Late(a=2, b='b', c=(), d=[1])"
+        wrong: tuple[tuple[tuple[object, ...], dict[str, object]], ...] = (
+            ((), {}), ((1, "b", (), [], 5), {}), ((1,), {"a": 2}), ((1,), {"e": 1}))
+        for args, kwargs in wrong:
+            with pytest.raises(TypeError):
+                Late(*args, **kwargs)  # type: ignore[arg-type]
+
+    generic = Late.__init__
+    behaves()
+    assert Late.__init__ is generic, "compiled for a handful of instances"
+    for _ in range(64):
+        Late(0)
+    assert Late.__init__ is not generic
+    assert Late.__init__.__qualname__.endswith("Late.__init__")
+    behaves()
+    assert [(f.name, f.default, f.compare) for f in dataclasses.fields(Late)][:3] == [
         ("a", dataclasses.MISSING, True), ("b", "b", True), ("c", (), False)]
-    assert Late.__match_args__ == ("a", "b", "c")
+    assert Late.__match_args__ == ("a", "b", "c", "d")
     assert dataclasses.fields(Late)[0].type == "int"
     assert Late.__dataclass_params__.frozen  # type: ignore[attr-defined]
 
