@@ -123,6 +123,31 @@ def test_every_format_is_identical_to_one_process(
         assert actual[name] == expected[name], f"{name} differs with {jobs} workers"
 
 
+def test_chunks_of_one_repository_give_the_same_report(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker audits its repositories a chunk at a time and frees each chunk's models;
+    the smallest chunks (one repository each), in one process or two, change nothing."""
+    root = tree_of_six(tmp_path)
+    expected = rendered(scan([root], Options(jobs=1)))
+    monkeypatch.setattr(engine, "CHUNK_CI_FILES", 1)
+    seen: list[int] = []
+    real = engine._audit
+
+    def audit(*args: object, **kwargs: object) -> object:
+        seen.append(os.getpid())
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "_audit", audit)
+    monkeypatch.setattr(engine, "MIN_CI_FILES", 0)
+    monkeypatch.setattr("auditor.engine.parallel.available_cpus", lambda: 1)
+    one_worker = rendered(scan([root], Options(jobs=0)))  # one CPU: chunks, no fork
+    assert len(seen) >= 6 and set(seen) == {os.getpid()}
+    two_workers = rendered(scan([root], Options(jobs=2)))
+    for name in expected:
+        assert one_worker[name] == expected[name], name
+        assert two_workers[name] == expected[name], name
+
+
 def test_the_cli_splits_and_prints_the_same(tmp_path: Path) -> None:
     import subprocess
 

@@ -6,9 +6,11 @@ Python process uses one core. When the tree is large enough to pay for a process
 first part is audited in this process and each other part in a child made with
 ``os.fork``. A child inherits the imported rules and the walked file list, so it reads and
 models only its own files and sends back only what a report needs (findings, inventory,
-the sources they quote) as one pickle through a pipe. The parts are merged in part order
-and the engine sorts the merged findings as it sorts a serial scan's, so the report is the
-same as ``--jobs 1`` gives, byte for byte.
+the sources they quote) as one pickle through a pipe. Each worker goes through its part a
+chunk of repositories at a time (``engine.scan.CHUNK_CI_FILES``), keeping only findings, so
+its memory is that of one chunk however many repositories the tree holds. The parts are
+merged in part order and the engine sorts the merged findings as it sorts a serial scan's,
+so the report is the same as ``--jobs 1`` gives, byte for byte.
 
 Forking needs Linux (``fork`` is unsafe on macOS and absent on Windows): elsewhere, and
 whenever a child fails or dies, the part is audited here instead, the same as a serial scan

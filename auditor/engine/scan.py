@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from auditor.checks import REGISTRY, applies, load_check
 from auditor.checks.findings import Edit, Finding, Fix, Location, Problem
 from auditor.engine.notices import Notice, OnlineChecks
-from auditor.engine.parallel import deal, run_parts, worker_count
+from auditor.engine.parallel import MIN_CI_FILES, deal, run_parts, worker_count
 from auditor.engine.upload_notes import annotate
 from auditor.facts.context import Context
 from auditor.output.digest import sha256_hex
@@ -351,14 +351,16 @@ def scan(paths: list[Path], options: Options) -> Report:
     if split is None:
         parts = [_audit(root, config, options, rules, files, entries)]
     else:
-        parts = run_parts(split, lambda part: _audit(root, config, options, rules, None, part,
-                                                     shipped=True))
+        parts = run_parts(split, lambda chunks: _audit_chunks(root, config, options, rules,
+                                                              chunks))
     findings: list[Finding] = []
     fingerprints: set[str] = set()
-    for part in parts:
-        # a file every part reads (the configuration) gives its findings in each part
-        findings += [f for f in part.findings if f.fingerprint not in fingerprints]
-        fingerprints.update(f.fingerprint for f in part.findings)
+    for finding in (f for part in parts for f in part.findings):
+        # a file every chunk reads (the configuration) gives its findings in each; within
+        # one chunk, the engine has already made every fingerprint unique
+        if finding.fingerprint not in fingerprints:
+            fingerprints.add(finding.fingerprint)
+            findings.append(finding)
     findings, baseline_written = apply_baseline(findings, options.baseline)
     findings.sort(key=lambda f: f.sort_key)
     min_sev = options.min_severity or config.min_severity or "info"
@@ -375,9 +377,15 @@ def scan(paths: list[Path], options: Options) -> Report:
                   notices=[n for part in parts for n in part.notices])
 
 
+# A worker audits its repositories a chunk of about this many CI files at a time and keeps
+# only the findings: memory stays that of one chunk however large the tree.
+CHUNK_CI_FILES = 64
+
+
 def _split(root: Path, config: Config, options: Options, rules: list[RuleSummary],
-           entries: list[Entry]) -> list[list[Entry]] | None:
-    """The walked files dealt into one part per worker, or ``None`` to audit them here.
+           entries: list[Entry]) -> list[list[list[Entry]]] | None:
+    """The walked files dealt into one part per worker, each part in chunks of whole
+    repositories; ``None`` to audit the tree in one go.
 
     Only a tree of repositories is split, and only when nothing ties them together: no
     ``--online`` session, no declared publishers (matched against every upload), no
@@ -386,18 +394,48 @@ def _split(root: Path, config: Config, options: Options, rules: list[RuleSummary
             (root / "pyproject.toml").exists():
         return None
     groups = tree_of_repositories(entries)
-    if groups is None:
+    if groups is None or len([k for k in groups if k]) < 2:
         return None
-    weights = [sum(_cost(rel, path) for rel, path, _ in group) for group in groups.values()]
     ci_files = sum(is_ci_file(rel) for rel, _, _ in entries)
-    workers = worker_count(options.jobs, len([k for k in groups if k]), ci_files)
-    if workers < 2:
+    if options.jobs == 0 and ci_files < MIN_CI_FILES:
         return None
-    _import_rules(rules, entries)
+    workers = worker_count(options.jobs, len([k for k in groups if k]), ci_files)
+    if workers > 1:
+        _import_rules(rules, entries)
     names = list(groups)  # the files in no repository ("") are a group like the others
+    weights = [sum(_cost(rel, path) for rel, path, _ in groups[name]) for name in names]
     order = {rel: i for i, (rel, _, _) in enumerate(entries)}
-    return [sorted((entry for i in b for entry in groups[names[i]]), key=lambda e: order[e[0]])
+    return [[sorted((entry for i in chunk for entry in groups[names[i]]),
+                    key=lambda e: order[e[0]]) for chunk in _chunks(b, groups, names)]
             for b in deal(weights, workers) if b]
+
+
+def _chunks(indexes: list[int], groups: dict[str, list[Entry]], names: list[str]
+            ) -> list[list[int]]:
+    """``indexes`` of groups in runs of about :data:`CHUNK_CI_FILES` CI files (a group is
+    never cut: a repository is audited whole)."""
+    chunks: list[list[int]] = [[]]
+    count = 0
+    for index in indexes:
+        if count >= CHUNK_CI_FILES:
+            chunks.append([])
+            count = 0
+        chunks[-1].append(index)
+        count += sum(is_ci_file(rel) for rel, _, _ in groups[names[index]])
+    return chunks
+
+
+def _audit_chunks(root: Path, config: Config, options: Options, rules: list[RuleSummary],
+                  chunks: list[list[Entry]]) -> _Part:
+    """One worker's part, audited a chunk at a time: each chunk's repository and models are
+    freed before the next is read."""
+    done = [_audit(root, config, options, rules, None, chunk, shipped=True)
+            for chunk in chunks]
+    return _Part([f for part in done for f in part.findings],
+                 [e for part in done for e in part.inventory],
+                 sum(part.files for part in done),
+                 {path: source for part in done for path, source in part.sources.items()},
+                 any(part.audited for part in done), [])
 
 
 def _cost(rel: str, path: Path) -> int:
