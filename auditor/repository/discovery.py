@@ -167,8 +167,8 @@ def _decode(data: bytes) -> tuple[str | None, str, int, int]:
     return text, "", 0, 0
 
 
-def _load_yaml(repo: Repository, rel: str, path: Path, kind: str) -> None:
-    data = read_regular(path, yamlsource.MAX_BYTES, repo.root)
+def _load_yaml(repo: Repository, rel: str, path: Path, kind: str, walked: bool) -> None:
+    data = read_regular(path, yamlsource.MAX_BYTES, repo.root, walked)
     anchor = Anchor(rel, ())
     if isinstance(data, str):
         repo.problems.append(LoadProblem(Anchor(rel, (), span=(0, 0, 0, 0)),
@@ -241,8 +241,8 @@ def _load_project(repo: Repository, path: Path) -> None:
     repo.project = Project(source, name, needs_24, indexes, globs)
 
 
-def _consider_text(repo: Repository, rel: str, path: Path) -> None:
-    data = read_regular(path, MAX_TEXT_BYTES, repo.root)
+def _consider_text(repo: Repository, rel: str, path: Path, walked: bool) -> None:
+    data = read_regular(path, MAX_TEXT_BYTES, repo.root, walked)
     if isinstance(data, str) or b"\x00" in data[:8192]:
         return
     name = rel.rsplit("/", 1)[-1].lower()
@@ -387,7 +387,7 @@ def load_repository(root: Path, config: Config, files: list[Path] | None = None,
             kind = "workflow" if _looks_like_workflow(path) else "text"
         repo.files_scanned += 1
         if kind in ("workflow", "action"):
-            _load_yaml(repo, rel, path, kind)
+            _load_yaml(repo, rel, path, kind, walked=not explicit)
             source = repo.sources.get(rel)
             if source is not None and ("pypi-" in source.text or
                                        "PRIVATE KEY-----" in source.text or
@@ -398,7 +398,7 @@ def load_repository(root: Path, config: Config, files: list[Path] | None = None,
         else:
             if kind == "gitlab" and rel not in in_pipelines:
                 top_levels.append(rel)
-            _consider_text(repo, rel, path)
+            _consider_text(repo, rel, path, walked=not explicit)
     _load_pipelines(repo, top_levels)
     if files is not None:
         _load_referenced(repo)
@@ -494,14 +494,15 @@ def _load_referenced(repo: Repository) -> None:
             seen.add(target)
             path = repo.root / target
             if target.endswith((".yml", ".yaml")) and path.is_file():
-                _load_yaml(repo, target, path, "workflow")
+                _load_yaml(repo, target, path, "workflow", walked=False)
                 added = repo.workflow_at(target)
                 if added is not None:
                     pending.append(added)
             else:
                 for name in ("action.yml", "action.yaml"):
                     if (path / name).is_file():
-                        _load_yaml(repo, f"{target}/{name}", path / name, "action")
+                        _load_yaml(repo, f"{target}/{name}", path / name, "action",
+                                   walked=False)
                         break
 
 
