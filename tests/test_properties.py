@@ -261,3 +261,20 @@ def test_corpus_files_with_raw_bytes(path: Path, edits: list[tuple[int, bytes]])
         at %= len(data) + 1
         data = data[:at] + blob + data[at:]
     audit({target_of(path): data})
+
+
+# Pieces of every secret shape, broken and whole, among ordinary words: the texts the
+# redaction's quick pre-check must never wave through while the full pattern matches.
+_SECRET_PIECES = ["pypi-", "AgEIcHlwaS5vcmc", "github_pat_", "ghp_", "gh", "glpat-", "npm_",
+                  "AKIA", "ASIA", "://", "https", "@", ":", "user", "-----BEGIN ",
+                  "RSA PRIVATE KEY-----", "A" * 40, "x" * 90, " ", "/", "\n", "ok"]
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(_SECRET_PIECES), max_size=12))
+def test_redaction_pre_check_never_hides_a_secret(pieces: list[str]) -> None:
+    from auditor.output import redact
+
+    text = "".join(pieces)
+    if redact._secret_re().search(text) is not None:
+        assert redact._may_hold_secret(text), text
