@@ -135,8 +135,9 @@ def scan(
     False,
     jobs: Annotated[int, typer.Option(
         "--jobs", "-j", min=0,
-        help="Processes for a directory of many repositories: 0 splits one of more than "
-             "256 CI files over the CPUs; 1 never splits. The report is the same.")] = 0,
+        help="Processes for many repositories (a directory of them with more than 256 CI "
+             "files, or 8 or more directories given): 0 one per CPU; 1 never splits. The "
+             "report is the same.")] = 0,
 ) -> None:
     """Audit repositories' publishing workflows.
 

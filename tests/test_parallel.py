@@ -205,11 +205,37 @@ def test_deal_is_deterministic_and_balanced() -> None:
 
 
 def test_worker_count() -> None:
-    assert worker_count(1, 50, 10_000) == 1  # --jobs 1 never splits
-    assert worker_count(0, 50, 100) == 1  # auto: a small tree stays in one process
-    assert worker_count(4, 3, 10) == 3  # never more workers than repositories
-    assert worker_count(0, 1, 10_000) == 1  # one repository: nothing to split
-    assert 1 <= worker_count(0, 50, 10_000) <= max(2, os.cpu_count() or 1)
+    def count(jobs: int, units: int, amount: int) -> int:
+        return worker_count(jobs, units, amount, 256, 128)
+
+    assert count(1, 50, 10_000) == 1  # --jobs 1 never splits
+    assert count(0, 50, 100) == 1  # auto: a small tree stays in one process
+    assert count(4, 3, 10) == 3  # never more workers than repositories
+    assert count(0, 1, 10_000) == 1  # one repository: nothing to split
+    assert 1 <= count(0, 50, 10_000) <= max(2, os.cpu_count() or 1)
+
+
+def test_many_repositories_on_the_command_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`scan repos/*`: each argument its own repository, dealt to workers, reported in the
+    order given, the baseline over all of them as without workers."""
+    from auditor.engine.scan import scan_repositories
+
+    tree_of_six(tmp_path / "a")
+    tree_of_six(tmp_path / "b")
+    targets = sorted(p for p in (tmp_path / "a").iterdir() if p.is_dir())
+    targets += sorted(p for p in (tmp_path / "b").iterdir() if p.is_dir())
+    targets.reverse()  # the report keeps the command line's order, not the workers'
+    serial = scan_repositories(targets, Options(jobs=1, baseline=tmp_path / "one.json"))
+    sizes = counting_parts(monkeypatch)
+    split = scan_repositories(targets, Options(jobs=0 if (os.cpu_count() or 1) > 1 else 3,
+                                               baseline=tmp_path / "two.json"))
+    assert sizes and sizes[0] >= 2
+    assert [p.display_root for p in split.parts] == [p.display_root for p in serial.parts]
+    assert (tmp_path / "one.json").read_text() == (tmp_path / "two.json").read_text()
+    expected, actual = rendered(serial), rendered(split)
+    for name in expected:
+        assert actual[name] == expected[name], f"{name} differs"
 
 
 def test_repositories_of_a_tree(tmp_path: Path) -> None:

@@ -2,7 +2,7 @@
 
 A directory of many clones (``pubaudit scan repos/``) is many independent audits, and one
 Python process uses one core. When the tree is large enough to pay for a process (see
-:func:`plan`), its repositories are dealt into one part per worker, heaviest first; the
+:func:`worker_count`), its repositories are dealt into one part per worker, heaviest first; the
 first part is audited in this process and each other part in a child made with
 ``os.fork``. A child inherits the imported rules and the walked file list, so it reads and
 models only its own files and sends back only what a report needs (findings, inventory,
@@ -28,12 +28,6 @@ from typing import Any, TypeVar
 P = TypeVar("P")
 R = TypeVar("R")
 
-# Below this many workflow, action and GitLab CI files a second process costs more than it
-# saves (the fork, and pickling the findings back); measured with benchmarks/bench.py.
-MIN_CI_FILES = 256
-_CI_FILES_PER_WORKER = 128
-
-
 def available_cpus() -> int:
     """The CPUs this process may run on (its affinity mask, not the machine's count)."""
     try:
@@ -46,17 +40,18 @@ def can_fork() -> bool:
     return sys.platform.startswith("linux") and hasattr(os, "fork")
 
 
-def worker_count(jobs: int, groups: int, ci_files: int) -> int:
-    """How many processes: ``jobs`` 1 never splits; 0 (auto) splits a tree of more than
-    :data:`MIN_CI_FILES` CI files, one worker per CPU and per 128 of them; ``jobs`` N
-    uses up to N. Never more than there are repositories to deal."""
-    if jobs == 1 or groups < 2 or not can_fork():
+def worker_count(jobs: int, units: int, amount: int, minimum: int, per_worker: int) -> int:
+    """How many processes for ``units`` independent pieces of work: ``jobs`` 1 never
+    splits; 0 (auto) splits only from ``minimum`` of ``amount`` (what the work costs in: CI
+    files, repositories), one worker per CPU and per ``per_worker`` of it; ``jobs`` N uses
+    up to N. Never more workers than units."""
+    if jobs == 1 or units < 2 or not can_fork():
         return 1
     if jobs == 0:
-        if ci_files < MIN_CI_FILES:
+        if amount < minimum:
             return 1
-        jobs = min(available_cpus(), ci_files // _CI_FILES_PER_WORKER)
-    return max(1, min(jobs, groups))
+        jobs = min(available_cpus(), amount // per_worker)
+    return max(1, min(jobs, units))
 
 
 def deal(weights: Sequence[int], workers: int) -> list[list[int]]:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from auditor.checks import REGISTRY, applies, load_check
 from auditor.checks.findings import Edit, Finding, Fix, Location, Problem
 from auditor.engine.notices import Notice, OnlineChecks
-from auditor.engine.parallel import MIN_CI_FILES, deal, run_parts, worker_count
+from auditor.engine.parallel import deal, run_parts, worker_count
 from auditor.engine.upload_notes import annotate
 from auditor.facts.context import Context
 from auditor.output.digest import sha256_hex
@@ -377,6 +377,10 @@ def scan(paths: list[Path], options: Options) -> Report:
                   notices=[n for part in parts for n in part.notices])
 
 
+# Below this many workflow, action and GitLab CI files a second process costs more than it
+# saves (the fork, and pickling the findings back); measured with benchmarks/bench.py.
+MIN_CI_FILES = 256
+CI_FILES_PER_WORKER = 128
 # A worker audits its repositories a chunk of about this many CI files at a time and keeps
 # only the findings: memory stays that of one chunk however large the tree.
 CHUNK_CI_FILES = 64
@@ -399,7 +403,8 @@ def _split(root: Path, config: Config, options: Options, rules: list[RuleSummary
     ci_files = sum(is_ci_file(rel) for rel, _, _ in entries)
     if options.jobs == 0 and ci_files < MIN_CI_FILES:
         return None
-    workers = worker_count(options.jobs, len([k for k in groups if k]), ci_files)
+    workers = worker_count(options.jobs, len([k for k in groups if k]), ci_files,
+                           MIN_CI_FILES, CI_FILES_PER_WORKER)
     if workers > 1:
         _import_rules(rules, entries)
     names = list(groups)  # the files in no repository ("") are a group like the others
@@ -552,6 +557,21 @@ def repository_targets(paths: list[Path]) -> list[list[Path]]:
     return directories + ([files] if files else []) or [[Path(".")]]
 
 
+# Several repositories on the command line are audited by workers from this many on.
+MIN_TARGETS = 8
+_TARGETS_PER_WORKER = 4
+
+
+def _shipped(report: Report) -> Report:
+    """A report to send from a worker: only the sources its findings quote, and fixes
+    without the node operations only ``pubaudit fix`` reads."""
+    quoted = {loc.path for f in report.findings
+              for loc in (f.location, *(loc for _, loc in f.related))}
+    return replace(report, sources={p: s for p, s in report.sources.items() if p in quoted},
+                   findings=[replace(f, fix=replace(f.fix, ops=())) if f.fix else f
+                             for f in report.findings])
+
+
 def scan_repositories(paths: list[Path], options: Options) -> Report:
     """Audit each repository the paths name and report them together. One repository gives
     the same report as :func:`scan`; several give a report whose ``parts`` hold one report
@@ -560,7 +580,17 @@ def scan_repositories(paths: list[Path], options: Options) -> Report:
     targets = repository_targets(paths)
     if len(targets) == 1:
         return scan(targets[0], options)
-    parts = [scan(target, replace(options, baseline=None)) for target in targets]
+    workers = 1 if options.online is not None else worker_count(
+        options.jobs, len(targets), len(targets), MIN_TARGETS, _TARGETS_PER_WORKER)
+    if workers < 2:
+        parts = [scan(target, replace(options, baseline=None)) for target in targets]
+    else:  # one repository per argument (`scan repos/*`): whole repositories per worker
+        inner = replace(options, baseline=None, jobs=1)
+        bins = deal([1] * len(targets), workers)
+        done = run_parts(bins, lambda b: [_shipped(scan(targets[i], inner)) for i in b])
+        by_target = {i: part for b, reports in zip(bins, done, strict=True)
+                     for i, part in zip(b, reports, strict=True)}
+        parts = [by_target[i] for i in range(len(targets))]
     baseline_written = None
     if options.baseline is not None:
         # Fingerprints are per repository (paths from its root): two repositories with the
