@@ -23,21 +23,22 @@ from auditor.output.records import record
 
 REF_KINDS = ("branch", "tag", "pull")
 
-_TAG_ATOMS = [
-    re.compile(r"^startswith\(\s*github\.(?:event\.)?ref\s*,\s*'refs/tags/?[^']*'\s*\)$"),
-    re.compile(r"^contains\(\s*github\.(?:event\.)?ref\s*,\s*'(?:refs/)?tags/?[^']*'\s*\)$"),
-    re.compile(r"^github\.ref_type\s*==\s*'tag'$"),
-    re.compile(r"^'tag'\s*==\s*github\.ref_type$"),
-    re.compile(r"^github\.(?:event\.)?ref\s*==\s*'refs/tags/[^']*'$"),
-    re.compile(r"^github\.event\.release(?:\.[\w.]+)?$"),
-    re.compile(r"^github\.event\.release\.\w+\s*[!=]=\s*.+$"),
-]
-_BRANCH_ATOMS = [
-    re.compile(r"^github\.(?:event\.)?ref\s*==\s*'refs/heads/[^']*'$"),
-    re.compile(r"^startswith\(\s*github\.(?:event\.)?ref\s*,\s*'refs/heads/?[^']*'\s*\)$"),
-    re.compile(r"^github\.ref_name\s*==\s*'(?:main|master|develop|dev)'$"),
-    re.compile(r"^github\.ref_type\s*==\s*'branch'$"),
-]
+# Every one names ``github.``: an atom without it is matched against none of them.
+_TAG_ATOMS = (
+    lazy_re(r"^startswith\(\s*github\.(?:event\.)?ref\s*,\s*'refs/tags/?[^']*'\s*\)$"),
+    lazy_re(r"^contains\(\s*github\.(?:event\.)?ref\s*,\s*'(?:refs/)?tags/?[^']*'\s*\)$"),
+    lazy_re(r"^github\.ref_type\s*==\s*'tag'$"),
+    lazy_re(r"^'tag'\s*==\s*github\.ref_type$"),
+    lazy_re(r"^github\.(?:event\.)?ref\s*==\s*'refs/tags/[^']*'$"),
+    lazy_re(r"^github\.event\.release(?:\.[\w.]+)?$"),
+    lazy_re(r"^github\.event\.release\.\w+\s*[!=]=\s*.+$"),
+)
+_BRANCH_ATOMS = (
+    lazy_re(r"^github\.(?:event\.)?ref\s*==\s*'refs/heads/[^']*'$"),
+    lazy_re(r"^startswith\(\s*github\.(?:event\.)?ref\s*,\s*'refs/heads/?[^']*'\s*\)$"),
+    lazy_re(r"^github\.ref_name\s*==\s*'(?:main|master|develop|dev)'$"),
+    lazy_re(r"^github\.ref_type\s*==\s*'branch'$"),
+)
 _RELEASE_ACTION = lazy_re(r"^github\.event\.action\s*==\s*'(published|released|prereleased)'$")
 _EVENT_EQ = lazy_re(r"^github\.event_name\s*(==|!=)\s*'([\w-]+)'$")
 _EVENT_EQ_REV = lazy_re(r"^'([\w-]+)'\s*(==|!=)\s*github\.event_name$")
@@ -284,12 +285,13 @@ def _atom(text: str, where: Situation) -> bool | None:
         return True
     if lowered == "false":
         return False
-    for pattern in _TAG_ATOMS:
-        if pattern.match(lowered):
-            return ref == "tag"
-    for pattern in _BRANCH_ATOMS:
-        if pattern.match(lowered):
-            return ref == "branch"
+    if "github." in lowered:
+        for pattern in _TAG_ATOMS:
+            if pattern.match(lowered):
+                return ref == "tag"
+        for pattern in _BRANCH_ATOMS:
+            if pattern.match(lowered):
+                return ref == "branch"
     if _RELEASE_ACTION.match(lowered):
         return event == "release"
     match = _EVENT_EQ.match(lowered)
