@@ -1,5 +1,6 @@
 """Generate ``docs/rules/*.md``, the rule index and ``auditor/data/catalogue-index.json``
-from the catalogue: ``python -m auditor.docs``.
+from the catalogue, and ``auditor/data/publish_action_releases.json`` from its TOML table:
+``python -m auditor.docs``.
 
 These are derived, never edited by hand; a test fails when they drift.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from auditor.github.releases import RELEASES_JSON, render_releases_json
 from auditor.reading.catalogue import INDEX_PATH, load_catalogue, render_index_json, render_markdown
 
 FAMILIES = (("permissions", "Permissions"), ("credentials", "Credentials"),
@@ -42,6 +44,7 @@ def write(docs: Path) -> list[Path]:
         written.append(page)
     (out / "index.md").write_text(render_index(), encoding="utf-8")
     INDEX_PATH.write_text(render_index_json(load_catalogue()), encoding="utf-8")
+    RELEASES_JSON.write_text(render_releases_json(), encoding="utf-8")
     return written
 
 

@@ -112,3 +112,14 @@ def test_index_is_generated_from_the_catalogue() -> None:
         summary = index[rule.id]
         assert (summary.severity, summary.confidence, summary.options) == (
             rule.severity, rule.confidence, rule.options)
+
+
+def test_release_table_json_is_generated_from_the_toml() -> None:
+    """Scans read the JSON; the TOML, with the source of every SHA, is what is maintained."""
+    from auditor.github.releases import RELEASES_JSON, release_table, render_releases_json
+
+    assert RELEASES_JSON.read_text(encoding="utf-8") == render_releases_json(), (
+        "auditor/data/publish_action_releases.json drifted from the TOML: run "
+        "`python -m auditor.docs`")
+    table = release_table()
+    assert table.newest in table.releases and len(table.releases) > 40
