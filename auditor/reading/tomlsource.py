@@ -11,7 +11,6 @@ a traceback.
 from __future__ import annotations
 
 import re
-import tomllib
 from typing import Any
 
 from auditor.output.lazyre import lazy_re
@@ -101,6 +100,8 @@ def _parse(text: str) -> dict[str, Any] | TomlProblem:
     deep = _too_deep(text)
     if deep is not None:
         return deep
+    import tomllib  # only a repository with TOML to read pays for it
+
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
