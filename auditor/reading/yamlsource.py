@@ -3,9 +3,11 @@
 Why events and not ``yaml.compose``: compose builds the node tree recursively in C and
 crashes the interpreter (SIGSEGV) on 100k-deep flow nesting, and it copies nothing for
 aliases, which pushes alias-bomb protection onto every later walker. Building the tree from
-``yaml.parse(..., Loader=CSafeLoader)`` is iterative, measured faster than compose on the
-corpus (0.06 s against 0.08-0.10 s), and lets one place enforce every limit: depth, total
-expanded size through aliases, duplicate keys and merge keys.
+``CSafeLoader``'s events (``get_event``) is iterative, costs about what compose does (the
+shared corpus's 349 files, best of 7: 97 ms against compose's 93 ms, and 60 ms of the 97 are
+libyaml producing the events; 159 ms before ``_Builder.run`` became one loop), and lets one
+place enforce every limit: depth, total expanded size through aliases, duplicate keys and
+merge keys.
 
 Scalars stay strings (``on:`` is the key "on", never ``True``); callers interpret them. Marks
 are 0-based lines and code-point columns, as libyaml gives them; ``end`` is exclusive. An
@@ -16,7 +18,7 @@ does not stop the file from loading.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
 
@@ -74,7 +76,11 @@ class Scalar(Node):
 
     def __init__(self, value: str, style: str | None, start: Mark, end: Mark,
                  tag: str | None = None) -> None:
-        super().__init__(start, end, tag)
+        # the fields set here rather than through Node.__init__, which doubled the cost of a
+        # Scalar() (the loader sets them itself, see _Builder.run)
+        self.start = start
+        self.end = end
+        self.tag = tag
         self.value = value
         # libyaml reports a plain scalar's style as "" where pure PyYAML says None: one
         # spelling here, or nulls and merge keys go unrecognised under the C loader.
@@ -94,7 +100,9 @@ class Sequence(Node):
 
     def __init__(self, items: list[Node], start: Mark, end: Mark,
                  tag: str | None = None) -> None:
-        super().__init__(start, end, tag)
+        self.start = start
+        self.end = end
+        self.tag = tag
         self.items = items
 
     def __repr__(self) -> str:
@@ -113,7 +121,9 @@ class Mapping(Node):
     __slots__ = ("index", "keys", "merge_keys", "pairs")
 
     def __init__(self, start: Mark, end: Mark, tag: str | None = None) -> None:
-        super().__init__(start, end, tag)
+        self.start = start
+        self.end = end
+        self.tag = tag
         self.pairs: list[tuple[Scalar, Node]] = []
         self.index: dict[str, Node] = {}
         self.keys: dict[str, Scalar] = {}
@@ -152,45 +162,162 @@ class Document:
 
 
 class _Builder:
-    """Turns events into nodes, enforcing the limits as it goes."""
+    """Turns events into nodes, enforcing the limits as it goes.
+
+    ``run`` is one loop with the open collection's state in local variables: a call per event
+    (and one more per node to attach it, one per constructor) was most of the builder's time,
+    so the common cases (a scalar or a closed collection as a mapping key, a mapping value or
+    a sequence item) are handled inline and the rare ones (merge keys, duplicate keys,
+    collection keys) go to ``_add_pair``.
+    """
 
     def __init__(self, max_documents: int = 1) -> None:
         self.max_documents = max_documents
         self.roots: list[Node | None] = []
-        self.anchors: dict[str, Node] = {}
-        self.sizes: dict[int, int] = {}
-        self.expanded = 0
         self.diagnostics: list[Diagnostic] = []
-        # each frame: [node, pending key or None, size]
-        self.stack: list[list[object]] = []
         self.root: Node | None = None
-        self.documents = 0
-        # id(mapping) -> keys it got from ``<<`` that an explicit key may still override
+        # id(mapping) -> keys it got from ``<<`` that an explicit key may still override, for
+        # the open mappings only
         self.merged: dict[int, set[str]] = {}
         # set by ``load`` when YAML 1.1 line breaks were swapped out before parsing
         self.restore: dict[int, int] | None = None
 
-    def _attach(self, node: Node, size: int, anchor: str | None) -> None:
-        if anchor:
-            self.anchors[anchor] = node
-            self.sizes[id(node)] = size
-        if not self.stack:
-            if self.root is None and not self.roots:
-                self.root = node
-            self.roots.append(node)
-            return
-        frame = self.stack[-1]
-        frame[2] = int(frame[2]) + size  # type: ignore[call-overload]
-        parent = frame[0]
-        if isinstance(parent, Sequence):
-            parent.items.append(node)
-        elif isinstance(parent, Mapping):
-            if frame[1] is None:
-                frame[1] = node
+    def run(self, get_event: Any) -> None:
+        """Build from ``get_event()`` until the stream ends (or ``get_event`` returns None).
+
+        The expanded size of a node (what its aliases cost, counted against
+        ``MAX_EXPANDED_NODES``) is the growth of ``expanded`` from its start event to its end
+        event, since every node inside adds its own size there: a collection keeps the count
+        it started at instead of summing its children's sizes.
+        """
+        restore = self.restore
+        roots, add_pair, merged = self.roots, self._add_pair, self.merged
+        new = object.__new__
+        scalar_event, alias_event = yaml.ScalarEvent, yaml.AliasEvent
+        mapping_start, mapping_end = yaml.MappingStartEvent, yaml.MappingEndEvent
+        sequence_start, sequence_end = yaml.SequenceStartEvent, yaml.SequenceEndEvent
+        document_start, stream_end = yaml.DocumentStartEvent, yaml.StreamEndEvent
+        anchors: dict[str, tuple[Node, int]] = {}  # anchor -> (node, expanded size)
+        expanded = documents = 0
+        # the open collection: the node, its index and keys when a mapping, its items when a
+        # sequence, the key waiting for its value, its anchor and ``expanded`` before it
+        current: Any = None
+        index: dict[str, Node] | None = None
+        keys: dict[str, Scalar] = {}
+        items: list[Node] | None = None
+        key: Node | None = None
+        anchor: str | None = None
+        before = 0
+        # the enclosing collections' states, innermost last
+        stack: list[tuple[Any, dict[str, Node] | None, dict[str, Scalar], list[Node] | None,
+                          Node | None, str | None, int]] = []
+        node: Node
+        while (event := get_event()) is not None:
+            kind = type(event)
+            if kind is scalar_event:
+                expanded += 1
+                if expanded > MAX_EXPANDED_NODES:
+                    _too_many(event)
+                value: str = event.value
+                if restore is not None:
+                    value = value.translate(restore)
+                style: str | None = event.style
+                # Scalar.__init__'s fields, set here: a Python call per scalar cost more than
+                # the rest of this branch (keep the two in step)
+                scalar: Scalar = new(Scalar)
+                scalar.start = event.start_mark
+                scalar.end = event.end_mark
+                scalar.tag = event.tag
+                scalar.value = value
+                scalar.style = style or None
+                scalar.plain = not style
+                if event.anchor:
+                    anchors[event.anchor] = (scalar, 1)
+                node = scalar
+            elif kind is mapping_end or kind is sequence_end:
+                node = current
+                node.end = event.end_mark
+                if anchor:
+                    anchors[anchor] = (node, expanded - before)
+                if merged:
+                    # a closed mapping takes no more keys; once freed (as a merge source
+                    # written in place is) its id can be a later mapping's, whose new keys
+                    # the shortcut below does not check against ``merged``
+                    merged.pop(id(node), None)
+                current, index, keys, items, key, anchor, before = stack.pop()
+            elif kind is mapping_start or kind is sequence_start:
+                expanded += 1
+                mark: Any = event.start_mark
+                if expanded > MAX_EXPANDED_NODES:
+                    _too_many(event)
+                if len(stack) >= MAX_DEPTH:
+                    raise YamlLoadError(f"nesting deeper than {MAX_DEPTH} levels", mark.line,
+                                        mark.column)
+                stack.append((current, index, keys, items, key, anchor, before))
+                if kind is mapping_start:
+                    mapping: Mapping = new(Mapping)
+                    mapping.pairs = []
+                    mapping.index = index = {}
+                    mapping.keys = keys = {}
+                    mapping.merge_keys = []
+                    items = None
+                    current = mapping
+                else:
+                    sequence: Sequence = new(Sequence)
+                    sequence.items = items = []
+                    index = None
+                    current = sequence
+                current.start = current.end = mark
+                current.tag = event.tag
+                key = None
+                anchor = event.anchor
+                before = expanded - 1
+                continue
+            elif kind is alias_event:
+                found = anchors.get(event.anchor)
+                if found is None:
+                    mark = event.start_mark
+                    raise YamlLoadError(f"unknown alias *{event.anchor}", mark.line,
+                                        mark.column)
+                node, size = found
+                expanded += size
+                if expanded > MAX_EXPANDED_NODES:
+                    _too_many(event)
+            elif kind is document_start:
+                documents += 1
+                if documents > self.max_documents:
+                    mark = event.start_mark
+                    raise YamlLoadError(
+                        "more than one YAML document in the file; CI systems read a single one"
+                        if self.max_documents == 1 else
+                        f"more than {self.max_documents} YAML documents in the file",
+                        mark.line, mark.column)
+                continue
+            elif kind is stream_end:
+                break
+            else:  # stream start, document end
+                continue
+            # attach ``node`` to the open collection
+            if index is not None:
+                if key is None:
+                    key = node
+                    continue
+                # a key merged in by ``<<`` is in ``index``, so a new key is neither a
+                # duplicate nor an override: only these need _add_pair's checks
+                if (type(key) is Scalar and (text := key.value) not in index
+                        and text != "<<"):
+                    current.pairs.append((key, node))
+                    index[text] = node
+                    keys[text] = key
+                else:  # a duplicate or merged key, "<<", or a collection as the key
+                    add_pair(current, key, node)
+                key = None
+            elif items is not None:
+                items.append(node)
             else:
-                key = frame[1]
-                frame[1] = None
-                self._add_pair(parent, key, node)  # type: ignore[arg-type]
+                if self.root is None and not roots:
+                    self.root = node
+                roots.append(node)
 
     def _add_pair(self, mapping: Mapping, key: Node, value: Node) -> None:
         if not isinstance(key, Scalar):
@@ -235,59 +362,12 @@ class _Builder:
                     mapping.keys[k.value] = k
                     merged.add(k.value)
 
-    def feed(self, event: Any) -> None:
-        start_mark: Any = event.start_mark
-        end_mark: Any = event.end_mark
-        anchor: Any = getattr(event, "anchor", None)
-        tag: str | None = getattr(event, "tag", None)
-        if isinstance(event, yaml.ScalarEvent):
-            self.expanded += 1
-            if self.expanded > MAX_EXPANDED_NODES:
-                self._count(0, event)  # raises
-            value: str = event.value
-            if self.restore is not None:
-                value = value.translate(self.restore)
-            node: Node = Scalar(value, event.style, start_mark, end_mark, tag)
-            self._attach(node, 1, anchor)
-        elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-            self._count(1, event)
-            if len(self.stack) >= MAX_DEPTH:
-                raise YamlLoadError(
-                    f"nesting deeper than {MAX_DEPTH} levels", start_mark.line,
-                    start_mark.column)
-            start = start_mark
-            coll: Node = (Mapping(start, start, tag) if isinstance(event, yaml.MappingStartEvent)
-                          else Sequence([], start, start, tag))
-            self.stack.append([coll, None, 1, anchor])
-        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-            frame = self.stack.pop()
-            coll = frame[0]  # type: ignore[assignment]
-            coll.end = end_mark
-            self._attach(coll, int(frame[2]), frame[3])  # type: ignore[call-overload,arg-type]
-        elif isinstance(event, yaml.AliasEvent):
-            target = self.anchors.get(anchor)
-            if target is None:
-                raise YamlLoadError(f"unknown alias *{anchor}", start_mark.line,
-                                    start_mark.column)
-            size = self.sizes.get(id(target), 1)
-            self._count(size, event)
-            self._attach(target, size, None)
-        elif isinstance(event, yaml.DocumentStartEvent):
-            self.documents += 1
-            if self.documents > self.max_documents:
-                raise YamlLoadError(
-                    "more than one YAML document in the file; CI systems read a single one"
-                    if self.max_documents == 1 else
-                    f"more than {self.max_documents} YAML documents in the file",
-                    start_mark.line, start_mark.column)
 
-    def _count(self, size: int, event: Any) -> None:
-        self.expanded += size
-        mark: Any = event.start_mark
-        if self.expanded > MAX_EXPANDED_NODES:
-            raise YamlLoadError(
-                f"aliases expand the document to more than {MAX_EXPANDED_NODES} nodes "
-                "(an alias bomb?)", mark.line, mark.column)
+def _too_many(event: Any) -> NoReturn:
+    """Refuse the document at ``event``, whose node takes it over ``MAX_EXPANDED_NODES``."""
+    mark: Any = event.start_mark
+    raise YamlLoadError(f"aliases expand the document to more than {MAX_EXPANDED_NODES} nodes "
+                        "(an alias bomb?)", mark.line, mark.column)
 
 
 # libyaml follows YAML 1.1, where NEL, LS and PS break lines; GitHub's and GitLab's parsers,
@@ -328,11 +408,7 @@ def load(text: str, max_documents: int = 1) -> Document:
     try:
         parser = _Loader(parsed)
         # get_event() directly: yaml.parse() wraps it in a generator that asks twice per event
-        get_event, feed = parser.get_event, builder.feed
-        while (event := get_event()) is not None:
-            feed(event)
-            if isinstance(event, yaml.StreamEndEvent):
-                break
+        builder.run(parser.get_event)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         # CR, LF and CRLF all end a line (counting "\n" alone put every error of a CR-only
