@@ -212,14 +212,26 @@ def _job_mints_registry_token(publish: PublishStep) -> bool:
 
 # ------------------------------------------------------------------------ commands
 
-# Words that may start a command running a repository file (``tox``, ``make``, ``./x``...):
-# a step without any is not read for wrappers.
 # Words in an environment variable's name or value that say it may hold a PyPI credential:
 # the pre-filter for commands pubaudit may have to follow into files (GitHub and GitLab).
 CREDENTIAL_HINTS = ("PYPI", "TWINE_", "UV_PUBLISH_", "HATCH_INDEX", "PDM_PUBLISH", "FLIT_",
                     "MATURIN_")
+# Words that may start a command running a repository file (``tox``, ``make``, ``./x``...):
+# a step without any is not read for wrappers.
 WRAPPER_HINT_RE = lazy_re(r"\b(?:tox|nox|g?make|just|bash|sh)\s|\./\w|\.sh\b|\w\.py\b"
                               r"|\brun\s+\S*(?:release|publish|upload|deploy)")
+# Every match of WRAPPER_HINT_RE holds one of these. The pattern starts with nothing the
+# regular expression engine can skip ahead to, so it is tried at each position of a script;
+# substring tests first pass over the scripts that cannot match (most of them) in a tenth
+# of the time.
+_WRAPPER_HINT_WORDS = ("sh", "tox", "nox", "make", "just", "./", ".py", "run")
+
+
+def wrapper_hints(script: str) -> list[re.Match[str]]:
+    """The places ``script`` may name a wrapper: the matches of ``WRAPPER_HINT_RE``."""
+    if not any(word in script for word in _WRAPPER_HINT_WORDS):
+        return []
+    return list(WRAPPER_HINT_RE.finditer(script))
 _PY_RE = lazy_re(r"^(?:.*/)?(?:python(?:\d+(?:\.\d+)?)?|py|pypy3?)(?:\.exe)?$")
 _VALUE_OPTIONS = frozenset({"--with", "--from", "--group", "--extra", "--python", "-p",
                             "--project", "--directory", "--package", "--index", "--spec",

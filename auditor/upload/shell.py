@@ -67,8 +67,9 @@ def _strip_heredocs(script: str) -> str:
     return "\n".join(out)
 
 
-def split_commands(script: str) -> list[Command]:
-    """The simple commands of ``script``, in order."""
+def split_commands(script: str, offset: int = 0) -> list[Command]:
+    """The simple commands of ``script``, in order; the offsets of their words count from
+    ``offset`` (where ``script`` starts in the text it was cut from)."""
     text = _strip_heredocs(script)
     commands: list[Command] = []
     words: list[Word] = []
@@ -148,7 +149,7 @@ def split_commands(script: str) -> list[Command]:
         word = "".join(buf)
         if not words and word in _KEYWORDS:
             continue
-        words.append(Word(word, start, i))
+        words.append(Word(word, start + offset, i + offset))
     flush()
     return commands
 

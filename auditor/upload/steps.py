@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -22,7 +23,6 @@ from auditor.upload.publish import (
     PYPI_ACTION,
     THIRD_PARTY_PYPI_ACTIONS,
     USERNAME_ENV,
-    WRAPPER_HINT_RE,
     Credential,
     PublishStep,
     StepEnv,
@@ -33,6 +33,7 @@ from auditor.upload.publish import (
     step_command_anchor,
     step_word_anchor,
     url_target_of,
+    wrapper_hints,
 )
 from auditor.upload.shell import Command, split_commands, strip_prefixes
 from auditor.upload.wrappers import may_wrap
@@ -51,31 +52,32 @@ def _env_text(step: Step) -> str:
                     for k, v in step.env.pairs).upper()
 
 
-def _hinted_commands(script: str) -> list[Command]:
-    """The commands of the lines that name a wrapper (with their continuation lines), with
-    offsets in ``script``: a step without upload words is split only where it matters."""
+def _hinted_commands(script: str, hints: list[re.Match[str]]) -> list[Command]:
+    """The commands of the lines that name a wrapper (``hints``, with their continuation
+    lines), with offsets in ``script``: a step without upload words is split only where it
+    matters."""
     commands: list[Command] = []
     end = 0
-    for match in WRAPPER_HINT_RE.finditer(script):
+    for match in hints:
         if match.start() < end:
             continue
         start = script.rfind("\n", 0, match.start()) + 1
         end = script.find("\n", match.end())
-        while end != -1 and script[:end].rstrip(" \t").endswith("\\"):
+        while end != -1 and _continues(script, end):
             end = script.find("\n", end + 1)
         end = len(script) if end == -1 else end
-        for command in split_commands(script[start:end]):
-            commands.append(Command(tuple(dataclasses.replace(w, start=w.start + start,
-                                                              end=w.end + start)
-                                          for w in command.words)))
+        commands.extend(split_commands(script[start:end], offset=start))
     return commands
 
 
-def _may_hide_upload(step: Step, script: str) -> bool:
-    """A step without upload words may still upload through a wrapper it names, or hand a
-    PyPI credential to a command pubaudit cannot read."""
-    if WRAPPER_HINT_RE.search(script):
-        return True
+def _continues(script: str, end: int) -> bool:
+    """The line that ends at ``end`` ends with a backslash: the command goes on. Only that
+    line is looked at, not the script up to it (which made long scripts quadratic)."""
+    return script[script.rfind("\n", 0, end) + 1:end].rstrip(" \t").endswith("\\")
+
+
+def _hands_credential(step: Step) -> bool:
+    """The step's ``env:`` may hand a PyPI credential to a command pubaudit cannot read."""
     env = _env_text(step)
     return any(word in env for word in CREDENTIAL_HINTS)
 
@@ -84,13 +86,21 @@ def _run_publishes(workflow: Workflow, job: Job, step: Step, uv_indexes: dict[st
                    wrappers: WrapperReader | None = None) -> Iterator[PublishStep]:
     assert step.run is not None
     script = step.run.value
-    uploads_here = "upload" in script or "publish" in script or "push" in script
-    if not uploads_here and (wrappers is None or not _may_hide_upload(step, script)):
+    if "upload" in script or "publish" in script or "push" in script:
+        commands = split_commands(script)
+    elif wrappers is None:
         return  # a fast pre-filter: no upload tool can appear without one of these words
+    else:
+        # a step without upload words may still upload through a wrapper it names, or hand
+        # a PyPI credential to a command pubaudit cannot read
+        hints = wrapper_hints(script)
+        if not hints and not _hands_credential(step):
+            return
+        commands = _hinted_commands(script, hints)
     env = StepEnv(workflow, job, step)
     notes: list[tuple[Command, str, str | None]] = []
     found = False
-    for command in split_commands(script) if uploads_here else _hinted_commands(script):
+    for command in commands:
         words, assigned = strip_prefixes(command.argv)
         if not words:
             continue
