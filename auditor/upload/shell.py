@@ -10,6 +10,7 @@ expressions are kept whole inside a word.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from auditor.output.lazyre import lazy_re
 from auditor.output.records import record
@@ -90,9 +91,14 @@ _TOKEN_RE = lazy_re(r"""
     )""", re.VERBOSE)
 
 
-def split_commands(script: str, offset: int = 0) -> list[Command]:
+@lru_cache(maxsize=1024)
+def split_commands(script: str, offset: int = 0) -> tuple[Command, ...]:
     """The simple commands of ``script``, in order; the offsets of their words count from
-    ``offset`` (where ``script`` starts in the text it was cut from)."""
+    ``offset`` (where ``script`` starts in the text it was cut from).
+
+    Memoised: the recogniser, the wrapper reader and several rules each split the `run:`
+    scripts of the publish jobs, and the same script recurs across workflows; the commands
+    are frozen records in a tuple, so every caller can share them."""
     text = _strip_heredocs(script)
     commands: list[Command] = []
     words: list[Word] = []
@@ -114,7 +120,7 @@ def split_commands(script: str, offset: int = 0) -> list[Command]:
         words.append(Word(word, start + offset, end + offset))
     if words:
         commands.append(Command(tuple(words)))
-    return commands
+    return tuple(commands)
 
 
 def _unquoted(text: str, i: int) -> tuple[str, int]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from auditor.github.model import Job, Step, Workflow
@@ -86,6 +86,7 @@ def _run_publishes(workflow: Workflow, job: Job, step: Step, uv_indexes: dict[st
                    wrappers: WrapperReader | None = None) -> Iterator[PublishStep]:
     assert step.run is not None
     script = step.run.value
+    commands: Sequence[Command]
     if "upload" in script or "publish" in script or "push" in script:
         commands = split_commands(script)
     elif wrappers is None:
