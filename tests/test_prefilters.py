@@ -52,3 +52,25 @@ def test_continuation_looks_at_its_line_alone(script: str) -> None:
 
     for end in (i for i, c in enumerate(script) if c == "\n"):
         assert _continues(script, end) == script[:end].rstrip(" \t").endswith("\\")
+
+
+_URL_TEXT = st.text(alphabet="ahtps+.-:/@ '\"\nxu1", max_size=12)
+
+
+# mostly plain parts (a URL that matches), sometimes the delimiters that break it
+_URL_PART = st.one_of(st.text(alphabet="ux1.-", min_size=1, max_size=6), _URL_TEXT)
+_SCHEME = st.sampled_from(["https", "http", "git+ssh", "", "1x", "h" * 40, "a.b-c"])
+
+
+@SETTINGS
+@given(_URL_TEXT, _SCHEME, _URL_PART, _URL_PART, _URL_PART, _URL_TEXT)
+def test_a_url_with_a_password_holds_its_userinfo(before: str, scheme: str, user: str,
+                                                 password: str, host: str, after: str) -> None:
+    """credentials-in-url searches only texts where the userinfo pattern matches: every
+    URL it would report holds ``://user:password@``."""
+    from auditor.checks.credentials import _URL_RE, _USERINFO_RE
+
+    text = f"{before}{scheme}://{user}:{password}@{host}{after}"
+    if _URL_RE.search(text) is not None:
+        assert _USERINFO_RE.search(text) is not None
+    assert _USERINFO_RE.search("x https://u:p@pypi.example/simple") is not None
