@@ -52,6 +52,8 @@ def unknown_suppression(ctx: Context) -> Iterator[Problem]:
 
     known = load_index()
     for path, source in sorted(ctx.repo.sources.items()):
+        if "pubaudit" not in source.text:
+            continue  # one test of the whole text instead of one per line (most files)
         for number, line in enumerate(source.lines):
             if "pubaudit" not in line:
                 continue
