@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from auditor.github.model import Job, Step, Workflow
 from auditor.output.lazyre import lazy_re
+from auditor.reading.source import Anchor
 from auditor.reading.yamlsource import Scalar
 from auditor.upload.indexes import index_of_url
 from auditor.upload.publish import (
@@ -165,10 +166,15 @@ def resolved_index(url: str, workflow: Workflow, job: Job, step: Step
     return indexes[0], values[0] if len(values) == 1 else url, ()
 
 
+def _uses_anchor(step: Step) -> Anchor:
+    """The step's ``uses:``, where a publish action's findings point. Built only for the
+    steps that publish: most `uses:` steps (checkout, setup-python...) never need it."""
+    return step.anchor.child("uses", node=step.uses_node)
+
+
 def _action_publishes(workflow: Workflow, job: Job, step: Step) -> Iterator[PublishStep]:
     assert step.uses is not None and step.uses_node is not None
     uses = step.uses
-    anchor = step.anchor.child("uses", node=step.uses_node)
     if uses.is_action(PYPI_ACTION):
         url_node = step.input("repository-url", "repository_url")
         url = url_node.value.strip() if url_node and not is_empty(url_node.value) else None
@@ -177,8 +183,8 @@ def _action_publishes(workflow: Workflow, job: Job, step: Step) -> Iterator[Publ
         if url is not None and index == "unknown":
             index, url, targets = resolved_index(url, workflow, job, step)
         url_key = "repository-url" if step.input("repository-url") else "repository_url"
-        yield PublishStep(workflow, job, step, "gh-action-pypi-publish", anchor, index, index,
-                          url, step.input_anchor(url_key) if url else None,
+        yield PublishStep(workflow, job, step, "gh-action-pypi-publish", _uses_anchor(step),
+                          index, index, url, step.input_anchor(url_key) if url else None,
                           tuple(_input_credentials(step, ("password",), ("user",))),
                           targets=targets)
         return
@@ -202,7 +208,7 @@ def _action_publishes(workflow: Workflow, job: Job, step: Step) -> Iterator[Publ
                                               name in USERNAME_ENV))
         for option, value, _at in option_values(args, OPTIONS["maturin"][1]):
             credentials.append(Credential(option, "option", step.input_anchor("args"), value))
-        yield PublishStep(workflow, job, step, "maturin", anchor, index, index, url,
+        yield PublishStep(workflow, job, step, "maturin", _uses_anchor(step), index, index, url,
                           step.input_anchor("args") if url else None, tuple(credentials))
         return
     if uses.is_action("release-plz/action"):
@@ -211,8 +217,8 @@ def _action_publishes(workflow: Workflow, job: Job, step: Step) -> Iterator[Publ
             env = StepEnv(workflow, job, step)
             creds = [Credential(name, level, var_anchor, value)
                      for name, value, level, var_anchor in env.lookup("CARGO_REGISTRY_TOKEN")]
-            yield PublishStep(workflow, job, step, "cargo", anchor, "other", "crates", None,
-                              None, tuple(creds))
+            yield PublishStep(workflow, job, step, "cargo", _uses_anchor(step), "other",
+                              "crates", None, None, tuple(creds))
         return
     if uses.is_action("rubygems/release-gem"):
         creds = []
@@ -220,8 +226,8 @@ def _action_publishes(workflow: Workflow, job: Job, step: Step) -> Iterator[Publ
         if setup is not None and setup.value.strip().lower() == "false":
             creds = [Credential("setup-trusted-publisher", "input",
                                 step.input_anchor("setup-trusted-publisher"), "false")]
-        yield PublishStep(workflow, job, step, "gem", anchor, "other", "rubygems", None, None,
-                          tuple(creds))
+        yield PublishStep(workflow, job, step, "gem", _uses_anchor(step), "other", "rubygems",
+                          None, None, tuple(creds))
         return
     token_inputs = THIRD_PARTY_PYPI_ACTIONS.get(uses.slug)
     unseen = None
@@ -233,8 +239,8 @@ def _action_publishes(workflow: Workflow, job: Job, step: Step) -> Iterator[Publ
     if token_inputs:
         url_node = step.input("repository-url", "repository_url", "url", "repository")
         index = index_of_url(url_node.value) if url_node and "://" in url_node.value else "pypi"
-        yield PublishStep(workflow, job, step, "other", anchor, index, index, None, None,
-                          tuple(_input_credentials(step, token_inputs)), unseen=unseen)
+        yield PublishStep(workflow, job, step, "other", _uses_anchor(step), index, index, None,
+                          None, tuple(_input_credentials(step, token_inputs)), unseen=unseen)
 
 
 # An action pubaudit has no entry for is taken for a PyPI upload only when both its name and
