@@ -11,8 +11,9 @@ that pubaudit could not see (``unseen``): rules still apply, at lower confidence
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from auditor.github.model import Job, Step, Workflow
@@ -53,10 +54,12 @@ _INERT = frozenset({"echo", "printf", "cd", "export", "test", "[", "true", "fals
                     "which", "env", "tar", "unzip", "sha256sum", "find", "grep", "sleep"})
 
 
-def _script_anchor(script: Script, command: Command | None, fallback: Anchor) -> Anchor:
-    """Where a command of a wrapper file is written (one line, or its words in it)."""
+def _script_anchor(script: Script, command: Command | None,
+                   fallback: Callable[[], Anchor]) -> Anchor:
+    """Where a command of a wrapper file is written (one line, or its words in it); text
+    with no file of its own (``bash -c '...'``) is where the CI command is (``fallback``)."""
     if not script.path:
-        return fallback
+        return fallback()
     if command is not None and script.exact and "\n" not in script.text:
         start, end = script.column + command.start, script.column + command.end
         return Anchor(script.path, ("wrapper", script.line, start),
@@ -83,12 +86,13 @@ class InnerUpload:
     label: str  # how the CI command reaches it: "tox -e release", "make publish"...
 
 
-def inner_uploads(words: list[str], wrappers: WrapperReader, fallback: Anchor,
+def inner_uploads(words: list[str], wrappers: WrapperReader, fallback: Callable[[], Anchor],
                   notes: list[tuple[str, str | None]]) -> Iterator[InnerUpload]:
     """The upload commands a CI command (``words``) runs through repository files, up to
     ``MAX_DEPTH`` wrappers deep; shared by GitHub `run:` steps and GitLab `script:` lines.
     Each wrapper invocation is added to ``notes`` with why pubaudit could not read it (or
-    ``None``)."""
+    ``None``). ``fallback`` gives the CI command's anchor; it is asked only for an upload in
+    text with no file of its own."""
     pending: list[tuple[list[str], int]] = [(words, 1)]
     while pending:
         argv, depth = pending.pop(0)
@@ -116,8 +120,11 @@ def wrapped_uploads(workflow: Workflow, job: Job, step: Step, command: Command,
                     uv_indexes: dict[str, str], notes: list[tuple[Command, str, str | None]],
                     ) -> Iterator[PublishStep]:
     """The uploads ``command`` (a ``run:`` command) makes through repository files. Each
-    invocation is added to ``notes`` with why pubaudit could not read it (or ``None``)."""
-    outer = step_command_anchor(step, command, workflow)
+    invocation is added to ``notes`` with why pubaudit could not read it (or ``None``).
+
+    The command's anchor is built on the first upload found: most wrappers a step names
+    (``make test``, ``./ci.sh``) upload nothing."""
+    outer = functools.cache(functools.partial(step_command_anchor, step, command, workflow))
     seen: list[tuple[str, str | None]] = []
     try:
         for found in inner_uploads(words, wrappers, outer, seen):
@@ -126,7 +133,7 @@ def wrapped_uploads(workflow: Workflow, job: Job, step: Step, command: Command,
 
             upload = analyse_upload(found.command, found.method, found.args, found.assigned,
                                     lookup, found.where, word_anchor, uv_indexes)
-            yield PublishStep(workflow, job, step, upload.method, outer, upload.index,
+            yield PublishStep(workflow, job, step, upload.method, outer(), upload.index,
                               upload.registry, upload.url, upload.url_anchor,
                               upload.credentials, upload.argv, upload.uv_trusted_mode,
                               upload.uv_trusted_anchor, wrapper=found.where,
