@@ -74,3 +74,15 @@ def test_a_url_with_a_password_holds_its_userinfo(before: str, scheme: str, user
     if _URL_RE.search(text) is not None:
         assert _USERINFO_RE.search(text) is not None
     assert _USERINFO_RE.search("x https://u:p@pypi.example/simple") is not None
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(["${", "}", "$", "{", "/", "bin", "twine", "UV", ".exe", "==",
+                                 "@", "[", "x", "_", "1"]), max_size=12).map("".join))
+def test_tool_name_applies_the_prefix_pattern_only_where_it_can_match(word: str) -> None:
+    import re
+
+    from auditor.upload.publish import _BRACED_PREFIX_RE, _tool_name
+
+    base = _BRACED_PREFIX_RE.sub("", word.rsplit("/", 1)[-1]).lower()
+    assert _tool_name(word) == re.split(r"[@=<>~!\[]", base, maxsplit=1)[0].removesuffix(".exe")

@@ -246,14 +246,18 @@ def _skip_options(argv: list[str], i: int) -> int:
 
 
 _BRACED_PREFIX_RE = lazy_re(r"^(?:\$\{\w+\})+(?=\w)")
+_SPEC_RE = lazy_re(r"[@=<>~!\[]")  # where a version or extras follow the name: twine==6.1
 
 
 def _tool_name(word: str) -> str:
     """The program a command word runs: ``/usr/bin/twine``, ``twine.exe`` and
     ``${PREFIX}twine`` (a virtualenv's ``bin/`` or nothing, as encode's release scripts
-    choose) all run ``twine``."""
-    base = _BRACED_PREFIX_RE.sub("", word.rsplit("/", 1)[-1]).lower()
-    base = re.split(r"[@=<>~!\[]", base, maxsplit=1)[0]
+    choose) all run ``twine``. Asked of every command word; the prefix pattern runs only
+    on a name that starts with ``${``."""
+    base = word.rsplit("/", 1)[-1]
+    if base.startswith("${"):
+        base = _BRACED_PREFIX_RE.sub("", base)
+    base = _SPEC_RE.split(base.lower(), maxsplit=1)[0]
     return base.removesuffix(".exe")
 
 
