@@ -375,15 +375,19 @@ def _wrapped(pipeline: Pipeline, line: ScriptLine, command: Command, words: list
     (the credentials that reach the wrapper)."""
     from auditor.upload.wrapped import inner_uploads  # only lines that run a file
 
-    outer = functools.cache(functools.partial(_command_anchor, pipeline, line, command))
-    for inner in inner_uploads(words, wrappers, outer, []):
+    command_anchor = functools.partial(_command_anchor, pipeline, line, command)
+    outer: Anchor | None = None  # built on the first upload found
+    for inner in inner_uploads(words, wrappers, command_anchor, []):
+        if outer is None:
+            outer = command_anchor()
+
         def word_anchor(_index: int, where: Anchor = inner.where) -> Anchor:
             return where
 
         upload = analyse_upload(inner.command, inner.method, inner.args, inner.assigned,
                                 variables.lookup, inner.where, word_anchor, uv_indexes,
                                 gitlab_url_target)
-        yield _step(line, upload.method, outer(), upload, minted_names, exchanging,
+        yield _step(line, upload.method, outer, upload, minted_names, exchanging,
                     id_audience, id_anchor, inner.where, inner.label)
 
 

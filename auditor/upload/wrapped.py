@@ -124,16 +124,20 @@ def wrapped_uploads(workflow: Workflow, job: Job, step: Step, command: Command,
 
     The command's anchor is built on the first upload found: most wrappers a step names
     (``make test``, ``./ci.sh``) upload nothing."""
-    outer = functools.cache(functools.partial(step_command_anchor, step, command, workflow))
+    command_anchor = functools.partial(step_command_anchor, step, command, workflow)
+    outer: Anchor | None = None
     seen: list[tuple[str, str | None]] = []
     try:
-        for found in inner_uploads(words, wrappers, outer, seen):
+        for found in inner_uploads(words, wrappers, command_anchor, seen):
+            if outer is None:
+                outer = command_anchor()
+
             def word_anchor(_index: int, where: Anchor = found.where) -> Anchor:
                 return where
 
             upload = analyse_upload(found.command, found.method, found.args, found.assigned,
                                     lookup, found.where, word_anchor, uv_indexes)
-            yield PublishStep(workflow, job, step, upload.method, outer(), upload.index,
+            yield PublishStep(workflow, job, step, upload.method, outer, upload.index,
                               upload.registry, upload.url, upload.url_anchor,
                               upload.credentials, upload.argv, upload.uv_trusted_mode,
                               upload.uv_trusted_anchor, wrapper=found.where,
