@@ -287,7 +287,11 @@ def release_event_not_triggered(ctx: Context) -> Iterator[Problem]:
                 listeners.append((pj, trigger))
     if not listeners:
         return
+    # a release made in another repository of a scanned tree starts none of these
+    repositories = {pj.workflow.repository_prefix for pj, _trigger in listeners}
     for workflow in ctx.repo.workflows:
+        if workflow.repository_prefix not in repositories:
+            continue
         for job in workflow.jobs:
             for step in job.steps:
                 made = _creates_release(workflow, job, step)
