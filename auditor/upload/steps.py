@@ -257,7 +257,8 @@ def _unknown_publish_action(step: Step) -> tuple[str, ...]:
     if uses is None or step.with_ is None:
         return ()
     name = uses.slug.lower()
-    if "doc" in name or not _UNKNOWN_ACTION_NAME.search(name):
+    # both alternatives of the pattern hold "pypi": most actions are ruled out without it
+    if "pypi" not in name or "doc" in name or not _UNKNOWN_ACTION_NAME.search(name):
         return ()
     return tuple(key.value for key, node in step.with_.pairs
                  if _PYPI_TOKEN_INPUT.match(key.value.lower()) and isinstance(node, Scalar)
