@@ -9,15 +9,22 @@ declared at module level as before, with :func:`lazy_re`, and compiled on its fi
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
 from typing import Any, cast
+
+# The pattern methods modules call; after the first use each is the compiled pattern's own.
+_METHODS = ("search", "match", "fullmatch", "finditer", "findall", "sub", "subn", "split")
 
 
 class _LazyPattern:
-    """Stands for ``re.compile(pattern, flags)``: the methods a module calls on a pattern,
-    each compiling it first (once)."""
+    """Stands for ``re.compile(pattern, flags)``: compiled on first use.
 
-    __slots__ = ("_compiled", "_flags", "_source")
+    The methods are slots, empty until then; the first use of any of them (or of
+    ``.pattern``, ``.groups``...) finds the slot empty, goes through ``__getattr__``, which
+    compiles and fills every slot with the compiled pattern's bound method. Later calls go
+    straight to ``re``: a wrapper method per call cost ~0.7 us, and the recogniser and the
+    rules make ~10,000 calls a scan of 70 repositories."""
+
+    __slots__ = ("_compiled", "_flags", "_source", *_METHODS)
 
     def __init__(self, source: str, flags: int) -> None:
         self._source = source
@@ -28,35 +35,13 @@ class _LazyPattern:
         compiled = self._compiled
         if compiled is None:
             compiled = self._compiled = re.compile(self._source, self._flags)
+            for name in _METHODS:
+                object.__setattr__(self, name, getattr(compiled, name))
         return compiled
 
-    def search(self, *args: Any) -> re.Match[str] | None:
-        return self._pattern().search(*args)
-
-    def match(self, *args: Any) -> re.Match[str] | None:
-        return self._pattern().match(*args)
-
-    def fullmatch(self, *args: Any) -> re.Match[str] | None:
-        return self._pattern().fullmatch(*args)
-
-    def finditer(self, *args: Any) -> Iterator[re.Match[str]]:
-        return self._pattern().finditer(*args)
-
-    def findall(self, *args: Any) -> list[Any]:
-        return self._pattern().findall(*args)
-
-    def sub(self, repl: str | Callable[[re.Match[str]], str], string: str,
-            count: int = 0) -> str:
-        return self._pattern().sub(repl, string, count)
-
-    def subn(self, repl: str | Callable[[re.Match[str]], str], string: str,
-             count: int = 0) -> tuple[str, int]:
-        return self._pattern().subn(repl, string, count)
-
-    def split(self, string: str, maxsplit: int = 0) -> list[str | Any]:
-        return self._pattern().split(string, maxsplit)
-
-    def __getattr__(self, name: str) -> Any:  # .pattern, .groups, .groupindex, .flags
+    def __getattr__(self, name: str) -> Any:  # an empty method slot, .pattern, .groups...
+        if name.startswith("_"):
+            raise AttributeError(name)
         return getattr(self._pattern(), name)
 
 
