@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from auditor.engine.scan import Options, scan
+from auditor.engine.scan import Options, Report, scan
 from tests.conftest import REPO_ROOT
 
 CASES_DIR = REPO_ROOT / "fixtures" / "cases"
@@ -50,6 +50,21 @@ def expected_markers(case: Path) -> set[tuple[str, int, str]]:
     return expected
 
 
+def assert_markers(case: Path, report: Report) -> None:
+    """The case's ``# expect:`` markers are exactly what the scan reported (the ambient
+    publisher rule aside unless a marker names it); a ``fires`` case reports its rule, a
+    ``silent`` one does not."""
+    expected = expected_markers(case)
+    found = {(f.location.path, f.location.line, f.rule) for f in report.active}
+    if case.parent.name != _AMBIENT and not any(rule == _AMBIENT for *_, rule in expected):
+        found = {item for item in found if item[2] != _AMBIENT}
+    assert found == expected
+    if case.name.startswith("fires"):
+        assert case.parent.name in {rule for _, _, rule in found}
+    if case.name.startswith("silent"):
+        assert case.parent.name not in {rule for _, _, rule in found}
+
+
 def test_every_rule_has_fixture_cases() -> None:
     from auditor.reading.catalogue import load_catalogue
 
@@ -66,12 +81,4 @@ def test_fixture_case(case: Path, tmp_path: Path) -> None:
         shutil.copytree(case, root)
         (root / "dot-git").rename(root / ".git")
     report = scan([root], Options())
-    expected = expected_markers(case)
-    found = {(f.location.path, f.location.line, f.rule) for f in report.active}
-    if case.parent.name != _AMBIENT and not any(rule == _AMBIENT for *_, rule in expected):
-        found = {item for item in found if item[2] != _AMBIENT}
-    assert found == expected
-    if case.name.startswith("fires"):
-        assert case.parent.name in {rule for _, _, rule in found}
-    if case.name.startswith("silent"):
-        assert case.parent.name not in {rule for _, _, rule in found}
+    assert_markers(case, report)

@@ -20,7 +20,7 @@ import pytest
 from auditor.engine.scan import Options, Report, scan
 from tests.conftest import REPO_ROOT
 from tests.online_server import Recorded, serve
-from tests.test_fixtures import _AMBIENT, expected_markers
+from tests.test_fixtures import assert_markers
 
 CASES_DIR = REPO_ROOT / "fixtures" / "cases"
 CASES = sorted(p.parent for p in CASES_DIR.glob("*/*/exchanges.json"))
@@ -76,15 +76,7 @@ def test_online_case(case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     recorded = json.loads((case / "exchanges.json").read_text(encoding="utf-8"))
     report, servers = online_scan(materialise(case, tmp_path), recorded, monkeypatch, None,
                                   case.parent.name)
-    expected = expected_markers(case)
-    found = {(f.location.path, f.location.line, f.rule) for f in report.active}
-    if not any(rule == _AMBIENT for *_, rule in expected):
-        found = {item for item in found if item[2] != _AMBIENT}
-    assert found == expected
-    if case.name.startswith("fires"):
-        assert case.parent.name in {rule for _, _, rule in found}
-    if case.name.startswith("silent"):
-        assert case.parent.name not in {rule for _, _, rule in found}
+    assert_markers(case, report)
     wanted = recorded.get("notices", [])
     messages = [f"{n.rule}: {n.message} [{n.endpoint} {n.status}]" for n in report.notices]
     assert len(messages) == len(wanted), messages
