@@ -351,8 +351,11 @@ def scan(paths: list[Path], options: Options) -> Report:
     if split is None:
         parts = [_audit(root, config, options, rules, files, entries)]
     else:
-        parts = run_parts(split, lambda chunks: _audit_chunks(root, config, options, rules,
-                                                              chunks))
+        # each worker audits its chunks one after another, each chunk's models freed
+        # before the next is read, and sends back a part per chunk
+        parts = [part for done in run_parts(split, lambda chunks: [
+            _audit(root, config, options, rules, None, chunk, shipped=True)
+            for chunk in chunks]) for part in done]
     findings: list[Finding] = []
     fingerprints: set[str] = set()
     for finding in (f for part in parts for f in part.findings):
@@ -398,13 +401,14 @@ def _split(root: Path, config: Config, options: Options, rules: list[RuleSummary
             (root / "pyproject.toml").exists():
         return None
     groups = tree_of_repositories(entries)
-    if groups is None or len([k for k in groups if k]) < 2:
+    repositories = len([name for name in groups or () if name])
+    if groups is None or repositories < 2:
         return None
     ci_files = sum(is_ci_file(rel) for rel, _, _ in entries)
     if options.jobs == 0 and ci_files < MIN_CI_FILES:
         return None
-    workers = worker_count(options.jobs, len([k for k in groups if k]), ci_files,
-                           MIN_CI_FILES, CI_FILES_PER_WORKER)
+    workers = worker_count(options.jobs, repositories, ci_files, MIN_CI_FILES,
+                           CI_FILES_PER_WORKER)
     if workers > 1:
         _import_rules(rules, entries)
     names = list(groups)  # the files in no repository ("") are a group like the others
@@ -428,19 +432,6 @@ def _chunks(indexes: list[int], groups: dict[str, list[Entry]], names: list[str]
         chunks[-1].append(index)
         count += sum(is_ci_file(rel) for rel, _, _ in groups[names[index]])
     return chunks
-
-
-def _audit_chunks(root: Path, config: Config, options: Options, rules: list[RuleSummary],
-                  chunks: list[list[Entry]]) -> _Part:
-    """One worker's part, audited a chunk at a time: each chunk's repository and models are
-    freed before the next is read."""
-    done = [_audit(root, config, options, rules, None, chunk, shipped=True)
-            for chunk in chunks]
-    return _Part([f for part in done for f in part.findings],
-                 [e for part in done for e in part.inventory],
-                 sum(part.files for part in done),
-                 {path: source for part in done for path, source in part.sources.items()},
-                 any(part.audited for part in done), [])
 
 
 def _cost(rel: str, path: Path) -> int:
@@ -503,11 +494,9 @@ def _audit(root: Path, config: Config, options: Options, rules: list[RuleSummary
         if problem.undecided:
             severity, confidence = _undecided(severity, confidence)
         severity = overrides.get(rule.id) or severity  # the user's word is final
-        fix = _fix(problem, sources, texts)
-        if shipped and fix is not None:
-            fix = replace(fix, ops=())
         findings.append(Finding(rule.id, severity, confidence, redact(problem.message),
-                                location, related, rule.help_uri, fingerprint, fix=fix))
+                                location, related, rule.help_uri, fingerprint,
+                                fix=_fix(problem, sources, texts)))
     min_sev = options.min_severity or config.min_severity or "info"
     min_conf = options.min_confidence or config.min_confidence or "low"
     findings = [f for f in findings
@@ -524,9 +513,7 @@ def _audit(root: Path, config: Config, options: Options, rules: list[RuleSummary
 
         entries_found = inventory(ctx)
     if shipped:
-        quoted = {loc.path for f in findings
-                  for loc in (f.location, *(loc for _, loc in f.related))}
-        sources = {path: source for path, source in sources.items() if path in quoted}
+        findings, sources = _for_shipping(findings, sources)
     audited = bool(repo.partial or repo.workflows or repo.actions or repo.pipelines or
                    repo.project is not None or "pyproject.toml" in repo.sources or
                    repo.problems)
@@ -562,14 +549,20 @@ MIN_TARGETS = 8
 _TARGETS_PER_WORKER = 4
 
 
-def _shipped(report: Report) -> Report:
-    """A report to send from a worker: only the sources its findings quote, and fixes
-    without the node operations only ``pubaudit fix`` reads."""
-    quoted = {loc.path for f in report.findings
+def _for_shipping(findings: list[Finding], sources: dict[str, SourceFile]
+                  ) -> tuple[list[Finding], dict[str, SourceFile]]:
+    """What a worker sends back: only the sources the findings quote, and fixes without the
+    node operations that only ``pubaudit fix`` reads (they hold whole node trees)."""
+    quoted = {loc.path for f in findings
               for loc in (f.location, *(loc for _, loc in f.related))}
-    return replace(report, sources={p: s for p, s in report.sources.items() if p in quoted},
-                   findings=[replace(f, fix=replace(f.fix, ops=())) if f.fix else f
-                             for f in report.findings])
+    return ([replace(f, fix=replace(f.fix, ops=())) if f.fix else f for f in findings],
+            {path: source for path, source in sources.items() if path in quoted})
+
+
+def _shipped(report: Report) -> Report:
+    """A repository's report ready to send from a worker (see :func:`_for_shipping`)."""
+    findings, sources = _for_shipping(report.findings, report.sources)
+    return replace(report, findings=findings, sources=sources)
 
 
 def scan_repositories(paths: list[Path], options: Options) -> Report:
