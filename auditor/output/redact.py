@@ -31,7 +31,10 @@ _OTHER_TOKENS = (
     r"npm_[A-Za-z0-9]{30,}",
     r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b",
 )
-_TOKEN_PREFIX = lazy_re(r"github_pat_|gh[pousr]_|glpat-|npm_|AKIA|ASIA|pypi-")
+# The literal each token shape above starts with.
+_TOKEN_PREFIXES = ("github_pat_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "glpat-", "npm_",
+                   "AKIA", "ASIA", "pypi-")
+_TOKEN_PREFIX = lazy_re("|".join(_TOKEN_PREFIXES))
 _KEEP = 4  # characters kept after a token's type prefix
 _BODY_LIMIT = 64 * 1024  # a PEM body without an END line is masked up to this far
 
@@ -93,8 +96,7 @@ def _body_masks(text: str, start: int, end: int) -> list[tuple[int, int, str]]:
 
 # Literals every alternative of the secret pattern contains: a text with none of them holds
 # no secret, and most messages are such texts (the pattern is not even compiled for them).
-_TOKEN_LITERALS = ("pypi-", "github_pat_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "glpat-",
-                   "npm_", "AKIA", "ASIA", "-----BEGIN")
+_TOKEN_LITERALS = (*_TOKEN_PREFIXES, "-----BEGIN")
 
 
 def _may_hold_secret(text: str) -> bool:
