@@ -90,23 +90,26 @@ def _init_source(fields: tuple[dataclasses.Field[Any], ...]) -> tuple[str, dict[
 def _own_fields(cls: type) -> list[dataclasses.Field[Any]] | None:
     """The fields of ``cls`` in annotation order, as ``dataclasses`` would make them; ``None``
     when ``cls`` needs what only ``dataclasses`` does (inherited fields, class variables)."""
-    if any(hasattr(base, "__dataclass_fields__") for base in cls.__mro__[1:]):
-        return None
+    for base in cls.__mro__[1:-1]:
+        if "__dataclass_fields__" in base.__dict__:
+            return None
     made: list[dataclasses.Field[Any]] = []
     defaulted = False
+    namespace = cls.__dict__
+    field = dataclasses.field
     for name, annotation in inspect.get_annotations(cls).items():
         text = annotation if isinstance(annotation, str) else repr(annotation)
         if "ClassVar" in text or "InitVar" in text:
             return None
-        value = cls.__dict__.get(name, MISSING)
-        if isinstance(value, dataclasses.Field):
-            made_field = value
-        else:
-            made_field = dataclasses.field(default=value)  # MISSING: no default
+        value = namespace.get(name, MISSING)
+        made_field: dataclasses.Field[Any] = value if isinstance(value, dataclasses.Field) \
+            else field(default=value)
         if made_field.init:
-            if defaulted and not _has_default(made_field):
+            has_default = made_field.default is not MISSING or \
+                made_field.default_factory is not MISSING
+            if defaulted and not has_default:
                 raise TypeError(f"non-default argument {name!r} follows default argument")
-            defaulted = defaulted or _has_default(made_field)
+            defaulted = defaulted or has_default
         made_field.name = name
         made_field.type = annotation
         made_field._field_type = dataclasses._FIELD  # type: ignore[attr-defined]
@@ -114,32 +117,23 @@ def _own_fields(cls: type) -> list[dataclasses.Field[Any]] | None:
     return made
 
 
-def _has_default(field: dataclasses.Field[Any]) -> bool:
-    return field.default is not MISSING or field.default_factory is not MISSING
+class _Params:
+    """A record's ``__dataclass_params__``, made on first use: only ``dataclasses`` itself
+    reads it (when a dataclass derives from a record), and a real one is taken from a
+    throwaway dataclass because its constructor differs by Python version (~0.4 ms)."""
+
+    def __init__(self, frozen: bool) -> None:
+        self.frozen = frozen
+        self.made: object = None
+
+    def __get__(self, instance: object, owner: type | None = None) -> object:
+        if self.made is None:
+            self.made = dataclasses.dataclass(frozen=self.frozen)(
+                type("_Params", (), {})).__dataclass_params__  # type: ignore[attr-defined]
+        return self.made
 
 
-def _slotted(cls: type, fields: list[dataclasses.Field[Any]], frozen: bool) -> type:
-    """``cls`` rebuilt once with a slot per field (defaults live in ``__init__``)."""
-    names = {f.name for f in fields}
-    namespace = {key: value for key, value in cls.__dict__.items()
-                 if key not in names and key not in ("__dict__", "__weakref__")}
-    namespace["__slots__"] = tuple(f.name for f in fields)
-    namespace["__dataclass_fields__"] = {f.name: f for f in fields}
-    namespace["__dataclass_params__"] = _params(frozen)
-    namespace["__match_args__"] = tuple(f.name for f in fields if f.init)
-    return type(cls)(cls.__name__, cls.__bases__, namespace)
-
-
-_PARAMS: dict[bool, object] = {}
-
-
-def _params(frozen: bool) -> object:
-    """A dataclass's ``__dataclass_params__`` (its constructor differs by Python version, so
-    it is taken from one real dataclass)."""
-    if frozen not in _PARAMS:
-        _PARAMS[frozen] = dataclasses.dataclass(frozen=frozen)(
-            type("_Params", (), {})).__dataclass_params__  # type: ignore[attr-defined]
-    return _PARAMS[frozen]
+_PARAMS = {frozen: _Params(frozen) for frozen in (True, False)}
 
 
 def _compile_init(cls: type, fields: tuple[dataclasses.Field[Any], ...]) -> Any:
@@ -213,26 +207,48 @@ def state(cls: type[T]) -> type[T]:
 
 def _make(cls: type[T], frozen: bool) -> type[T]:
     own = _own_fields(cls)
-    made: Any
     if own is None:
-        made = dataclasses.dataclass(cls, slots=True, init=False, repr=False, eq=False)
+        made: Any = dataclasses.dataclass(cls, slots=True, init=False, repr=False, eq=False)
         fields = dataclasses.fields(made)
+        for name, value in _extras(cls, fields, frozen).items():
+            setattr(made, name, value)
     else:
-        made = _slotted(cls, own, frozen)
+        # the slotted class is built once, from a namespace holding everything: setting
+        # attributes on a class after it is made costs a type-cache invalidation each
         fields = tuple(own)
+        names = {f.name for f in fields}
+        namespace = {key: value for key, value in cls.__dict__.items()
+                     if key not in names and key not in ("__dict__", "__weakref__")}
+        namespace["__slots__"] = tuple(f.name for f in fields)
+        namespace["__dataclass_fields__"] = {f.name: f for f in fields}
+        namespace["__dataclass_params__"] = _PARAMS[frozen]
+        namespace["__match_args__"] = tuple(f.name for f in fields if f.init)
+        namespace.update(_extras(cls, fields, frozen))
+        metaclass: Any = type(cls)
+        made = metaclass(cls.__name__, cls.__bases__, namespace)
     if "__init__" not in cls.__dict__:
         made.__init__ = _deferred_init(made, fields)
-    made.__record_compare__ = tuple(f.name for f in fields if f.compare)
-    made.__record_hash__ = tuple(f.name for f in fields
-                                 if (f.hash if f.hash is not None else f.compare))
-    made.__record_repr__ = tuple(f.name for f in fields if f.repr)
-    made.__record_fields__ = tuple(f.name for f in fields)
+    return made  # type: ignore[no-any-return]
+
+
+def _extras(cls: type, fields: tuple[dataclasses.Field[Any], ...], frozen: bool
+            ) -> dict[str, object]:
+    """The field-name tuples the shared methods read, and the shared methods ``cls`` does
+    not define itself."""
+    extras: dict[str, object] = {
+        "__record_compare__": tuple(f.name for f in fields if f.compare),
+        "__record_hash__": tuple(f.name for f in fields
+                                 if (f.hash if f.hash is not None else f.compare)),
+        "__record_repr__": tuple(f.name for f in fields if f.repr),
+        "__record_fields__": tuple(f.name for f in fields),
+    }
+    own = cls.__dict__
     for name, method in _SHARED.items():
         if not frozen and name in ("__setattr__", "__delattr__", "__hash__"):
             continue
-        defined = name in cls.__dict__ and cls.__dict__[name] is not None
+        defined = own.get(name) is not None
         if not defined or (frozen and name in ("__setattr__", "__delattr__")):
-            setattr(made, name, method)
-    if not frozen and "__hash__" not in cls.__dict__:
-        made.__hash__ = None  # mutable and compared by value, as a dataclass with eq
-    return made  # type: ignore[no-any-return]
+            extras[name] = method
+    if not frozen and "__hash__" not in own:
+        extras["__hash__"] = None  # mutable and compared by value, as a dataclass with eq
+    return extras
