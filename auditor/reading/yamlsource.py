@@ -20,10 +20,9 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
-import yaml
-
 from auditor.output.lazyre import lazy_re
 from auditor.output.records import record
+from auditor.reading.pyyaml import yaml
 
 try:  # the wheels bundle libyaml; keep a pure-Python fallback for exotic installs
     _Loader: type = yaml.CSafeLoader
