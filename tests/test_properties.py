@@ -267,7 +267,8 @@ def test_corpus_files_with_raw_bytes(path: Path, edits: list[tuple[int, bytes]])
 # redaction's quick pre-check must never wave through while the full pattern matches.
 _SECRET_PIECES = ["pypi-", "AgEIcHlwaS5vcmc", "github_pat_", "ghp_", "gh", "glpat-", "npm_",
                   "AKIA", "ASIA", "://", "https", "@", ":", "user", "-----BEGIN ",
-                  "RSA PRIVATE KEY-----", "A" * 40, "x" * 90, " ", "/", "\n", "ok"]
+                  "RSA PRIVATE KEY-----", "A" * 16, "A" * 40, "x" * 20, "x" * 90, "_", "-",
+                  " ", "\u2003", "'", "<", "/", "\n", "ok", "pypa/gh-action-pypi-publish"]
 
 
 @SETTINGS
@@ -278,3 +279,20 @@ def test_redaction_pre_check_never_hides_a_secret(pieces: list[str]) -> None:
     text = "".join(pieces)
     if redact._secret_re().search(text) is not None:
         assert redact._may_hold_secret(text), text
+
+
+@pytest.mark.parametrize(("text", "maybe"), [
+    ("uses: pypa/gh-action-pypi-publish@release/v1", False),
+    ("see https://docs.pypi.org/trusted-publishers/ and uses: actions/checkout@v4", False),
+    ("password: pypi-" + "A" * 64, False),  # one short of the shortest PyPI token
+    ("password: pypi-" + "A" * 65, True),
+    ("url: https://user:secret@example.org/simple/", True),
+    ("url: https://user@example.org/ then a: b@c", False),
+    ("key: AKIA" + "B" * 16, True),
+])
+def test_redaction_pre_check_examples(text: str, maybe: bool) -> None:
+    from auditor.output import redact
+
+    assert redact._may_hold_secret(text) is maybe
+    if not maybe:
+        assert redact._secret_re().search(text) is None

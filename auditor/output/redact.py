@@ -31,9 +31,12 @@ _OTHER_TOKENS = (
     r"npm_[A-Za-z0-9]{30,}",
     r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b",
 )
-# The literal each token shape above starts with.
-_TOKEN_PREFIXES = ("github_pat_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "glpat-", "npm_",
-                   "AKIA", "ASIA", "pypi-")
+# The literal each token shape above starts with, and the fewest token characters
+# (``[A-Za-z0-9_-]``, a superset of each shape's own) that must follow it.
+_TOKEN_SHAPES = (("github_pat_", 22), ("ghp_", 30), ("gho_", 30), ("ghu_", 30), ("ghs_", 30),
+                 ("ghr_", 30), ("glpat-", 20), ("npm_", 30), ("AKIA", 16), ("ASIA", 16),
+                 ("pypi-", 65))
+_TOKEN_PREFIXES = tuple(prefix for prefix, _ in _TOKEN_SHAPES)
 _TOKEN_PREFIX = lazy_re("|".join(_TOKEN_PREFIXES))
 _KEEP = 4  # characters kept after a token's type prefix
 _BODY_LIMIT = 64 * 1024  # a PEM body without an END line is masked up to this far
@@ -94,14 +97,48 @@ def _body_masks(text: str, start: int, end: int) -> list[tuple[int, int, str]]:
     return out
 
 
-# Literals every alternative of the secret pattern contains: a text with none of them holds
-# no secret, and most messages are such texts (the pattern is not even compiled for them).
-_TOKEN_LITERALS = (*_TOKEN_PREFIXES, "-----BEGIN")
+# Characters a URL's user-info cannot hold (besides whitespace), as the pattern says.
+_NOT_USERINFO = frozenset("/@'\"<>")
+_TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+
+
+def _token_follows(text: str, literal: str, length: int) -> bool:
+    """Some ``literal`` in ``text`` is followed by at least ``length`` token characters.
+    Most texts that name ``pypa/gh-action-pypi-publish`` hold ``pypi-`` but no token."""
+    at = text.find(literal)
+    while at >= 0:
+        body = text[at + len(literal):at + len(literal) + length]
+        if len(body) == length and _TOKEN_CHARS.issuperset(body):
+            return True
+        at = text.find(literal, at + 1)
+    return False
+
+
+def _password_follows(text: str) -> bool:
+    """Some ``://`` in ``text`` is followed by ``user:password@`` with no character between
+    it and the ``@`` that ends a URL's user-info (a ``uses: owner/repo@ref`` after a link
+    is not one)."""
+    at = text.find("://")
+    while at >= 0:
+        start = at + 3
+        end = text.find("@", start)
+        if end < 0:
+            return False
+        colon = text.find(":", start + 1, end)
+        if colon > start and not any(c in _NOT_USERINFO or c.isspace()
+                                     for c in text[start:end]):
+            return True
+        at = text.find("://", start)
+    return False
 
 
 def _may_hold_secret(text: str) -> bool:
-    return any(literal in text for literal in _TOKEN_LITERALS) or (
-        "://" in text and "@" in text)
+    """A quick, conservative test before the full pattern (which costs ~1 ms to compile,
+    and most messages and excerpts hold no secret): ``False`` only when the pattern cannot
+    match (``tests/test_properties.py`` checks it against the pattern)."""
+    return any(literal in text and _token_follows(text, literal, length)
+               for literal, length in _TOKEN_SHAPES) or "-----BEGIN" in text or (
+        "://" in text and _password_follows(text))
 
 
 def secret_spans(text: str) -> list[tuple[int, int, str]]:
