@@ -58,6 +58,8 @@ def decode_toml(data: bytes) -> str | TomlProblem:
 def _too_deep(text: str) -> TomlProblem | None:
     """The first bracket deeper than :data:`MAX_DEPTH`, counted outside strings and comments
     (a table header ``[a]`` opens and closes one level, so it never adds up)."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return None  # too few brackets to nest that deep: no need to tokenize
     depth = 0
     for token in _TOKEN_RE.finditer(text):
         first = token.group()[0]
