@@ -91,7 +91,7 @@ def counting_parts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         sizes.append(len(parts))
         return run_parts(parts, work)
 
-    monkeypatch.setattr(engine, "run_parts", recording)
+    monkeypatch.setattr("auditor.engine.parallel.run_parts", recording)
     return sizes
 
 

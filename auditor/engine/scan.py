@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 from auditor.checks import REGISTRY, applies, load_check
 from auditor.checks.findings import Edit, Finding, Fix, Location, Problem
 from auditor.engine.notices import Notice, OnlineChecks
-from auditor.engine.parallel import deal, run_parts, worker_count
 from auditor.engine.upload_notes import annotate
 from auditor.facts.context import Context
 from auditor.output.digest import sha256_hex
@@ -353,6 +352,8 @@ def scan(paths: list[Path], options: Options) -> Report:
     else:
         # each worker audits its chunks one after another, each chunk's models freed
         # before the next is read, and sends back a part per chunk
+        from auditor.engine.parallel import run_parts  # only a split tree forks
+
         parts = [part for done in run_parts(split, lambda chunks: [
             _audit(root, config, options, rules, None, chunk, shipped=True)
             for chunk in chunks]) for part in done]
@@ -407,6 +408,8 @@ def _split(root: Path, config: Config, options: Options, rules: list[RuleSummary
     ci_files = sum(is_ci_file(rel) for rel, _, _ in entries)
     if options.jobs == 0 and ci_files < MIN_CI_FILES:
         return None
+    from auditor.engine.parallel import deal, worker_count  # a tree worth splitting
+
     workers = worker_count(options.jobs, repositories, ci_files, MIN_CI_FILES,
                            CI_FILES_PER_WORKER)
     if workers > 1:
@@ -573,6 +576,8 @@ def scan_repositories(paths: list[Path], options: Options) -> Report:
     targets = repository_targets(paths)
     if len(targets) == 1:
         return scan(targets[0], options)
+    from auditor.engine.parallel import deal, run_parts, worker_count  # several targets
+
     workers = 1 if options.online is not None else worker_count(
         options.jobs, len(targets), len(targets), MIN_TARGETS, _TARGETS_PER_WORKER)
     if workers < 2:
