@@ -59,7 +59,7 @@ def parse_version(text: str) -> tuple[int, int, int] | None:
     return tuple(int(g or 0) for g in match.groups())  # type: ignore[return-value]
 
 
-RELEASES_TOML = Path(__file__).resolve().parent.parent / "data" / "publish_action_releases.toml"
+RELEASES_TOML = Path(__file__).parent.parent / "data" / "publish_action_releases.toml"
 RELEASES_JSON = RELEASES_TOML.with_suffix(".json")
 
 

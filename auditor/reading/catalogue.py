@@ -120,7 +120,7 @@ class RuleSummary:
         return help_uri(self.id)
 
 
-INDEX_PATH = Path(__file__).resolve().parent.parent / "data" / "catalogue-index.json"
+INDEX_PATH = Path(__file__).parent.parent / "data" / "catalogue-index.json"  # __file__ is absolute
 
 
 def render_index_json(catalogue: dict[str, Rule]) -> str:
