@@ -7,17 +7,20 @@ pre-commit run on one workflow file, and pubaudit never uses the pattern: it par
 libyaml (``CSafeLoader``), which checks printability in C.
 
 The same set of characters written as its complement (the few non-printable ranges, a
-positive class) compiles in well under a millisecond and matches exactly the same
-characters: ``tests/test_pyyaml.py`` checks every code point. Before importing PyYAML, this
-module puts the complement into ``re``'s cache under the reader's pattern string, so the
-reader's ``re.compile`` finds it there instead of compiling; after the import the entry is
-taken out again, so later callers compile their own. If ``re`` keeps its cache differently
+positive class) matches exactly the same characters (``tests/test_pyyaml.py`` checks every
+code point) and compiles in under a millisecond, on first use (``output.lazyre``): with the
+C loader, never. Before importing PyYAML, this module puts that pattern into ``re``'s cache
+under the reader's pattern string, so the reader's ``re.compile`` finds it there instead of
+compiling; after the import the entry is taken out again, so later callers compile their
+own. If ``re`` keeps its cache differently
 (another Python, or PyYAML already imported), nothing is put there and PyYAML is imported as
 usual: slower, never different.
 """
 
 import re
 import sys
+
+from auditor.output.lazyre import lazy_re
 
 # yaml/reader.py, Reader.NON_PRINTABLE, character for character (PyYAML 5.1 to 6.x)
 READER_PATTERN = "[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\U00010000-\U0010ffff]"
@@ -38,7 +41,7 @@ def _import() -> None:
     key = (str, READER_PATTERN, 0)
     seeded = "yaml.reader" not in sys.modules and bool(caches) and key not in caches[0]
     if seeded:
-        caches[0][key] = re.compile(COMPLEMENT)
+        caches[0][key] = lazy_re(COMPLEMENT)
     try:
         import yaml  # noqa: F401
     finally:
