@@ -289,6 +289,8 @@ def test_redaction_pre_check_never_hides_a_secret(pieces: list[str]) -> None:
     ("url: https://user:secret@example.org/simple/", True),
     ("url: https://user@example.org/ then a: b@c", False),
     ("key: AKIA" + "B" * 16, True),
+    # many links and one @ at the very end: read once, not once per link
+    ("://a" * 100_000 + "@", False),
 ])
 def test_redaction_pre_check_examples(text: str, maybe: bool) -> None:
     from auditor.output import redact

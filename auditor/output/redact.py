@@ -97,8 +97,8 @@ def _body_masks(text: str, start: int, end: int) -> list[tuple[int, int, str]]:
     return out
 
 
-# Characters a URL's user-info cannot hold (besides whitespace), as the pattern says.
-_NOT_USERINFO = frozenset("/@'\"<>")
+# A URL's user-info as the secret pattern reads it: what may follow ``://`` before the ``@``.
+_USERINFO = lazy_re(r"[^\s/@'\"<>]*")
 _TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 
 
@@ -115,18 +115,16 @@ def _token_follows(text: str, literal: str, length: int) -> bool:
 
 
 def _password_follows(text: str) -> bool:
-    """Some ``://`` in ``text`` is followed by ``user:password@`` with no character between
-    it and the ``@`` that ends a URL's user-info (a ``uses: owner/repo@ref`` after a link
-    is not one)."""
+    """Some ``://`` in ``text`` is followed by ``user:password@``: a user-info run that ends
+    at an ``@`` and holds a ``:`` after its first character (a ``uses: owner/repo@ref`` after
+    a link is not one). Each run stops at the next ``/``, so the runs never overlap and the
+    whole text is read once."""
     at = text.find("://")
     while at >= 0:
         start = at + 3
-        end = text.find("@", start)
-        if end < 0:
-            return False
-        colon = text.find(":", start + 1, end)
-        if colon > start and not any(c in _NOT_USERINFO or c.isspace()
-                                     for c in text[start:end]):
+        run = _USERINFO.match(text, start)
+        stop = run.end() if run else start
+        if stop < len(text) and text[stop] == "@" and text.find(":", start + 1, stop) > 0:
             return True
         at = text.find("://", start)
     return False
