@@ -10,7 +10,6 @@ inventory and ``explain-log``.
 from __future__ import annotations
 
 import re
-import unicodedata
 from urllib.parse import quote, urlencode
 from weakref import WeakKeyDictionary
 
@@ -189,6 +188,8 @@ def _odd_characters(value: str) -> str | None:
         if not char.isprintable() and char != " ":
             return f"a control or invisible character (U+{ord(char):04X})"
         if ord(char) > 127:
+            import unicodedata  # a C extension to load; only a declaration like this needs it
+
             name = unicodedata.name(char, "unnamed character")
             return f"U+{ord(char):04X} {name}"
     return None
