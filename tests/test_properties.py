@@ -267,8 +267,8 @@ def test_corpus_files_with_raw_bytes(path: Path, edits: list[tuple[int, bytes]])
 # redaction's quick pre-check must never wave through while the full pattern matches.
 _SECRET_PIECES = ["pypi-", "AgEIcHlwaS5vcmc", "github_pat_", "ghp_", "gh", "glpat-", "npm_",
                   "AKIA", "ASIA", "://", "https", "@", ":", "user", "-----BEGIN ",
-                  "RSA PRIVATE KEY-----", "A" * 16, "A" * 40, "x" * 20, "x" * 90, "_", "-",
-                  " ", "\u2003", "'", "<", "/", "\n", "ok", "pypa/gh-action-pypi-publish"]
+                  "RSA PRIVATE KEY-----", "A" * 16, "A" * 40, "x" * 20, "x" * 50, "x" * 90,
+                  "_", "-", " ", "\u2003", "'", "<", "/", "\n", "ok", "pypa/gh-action-pypi-publish"]
 
 
 @SETTINGS
@@ -279,6 +279,8 @@ def test_redaction_pre_check_never_hides_a_secret(pieces: list[str]) -> None:
     text = "".join(pieces)
     if redact._secret_re().search(text) is not None:
         assert redact._may_hold_secret(text), text
+    if any(pattern.search(text) for pattern in redact.pypi_token_res()):
+        assert redact.may_hold_pypi_token(text), text
 
 
 @pytest.mark.parametrize(("text", "maybe"), [

@@ -10,7 +10,12 @@ from auditor.checks.fixes import token_removal
 from auditor.checks.permissions import other_oidc_use
 from auditor.facts.context import Context
 from auditor.output.lazyre import lazy_re
-from auditor.output.redact import describe_token, plausible_pypi_token, pypi_token_res
+from auditor.output.redact import (
+    describe_token,
+    may_hold_pypi_token,
+    plausible_pypi_token,
+    pypi_token_res,
+)
 from auditor.reading.source import Anchor, SourceFile
 from auditor.reading.yamlsource import is_false
 from auditor.upload.publish import Credential, PublishStep
@@ -232,7 +237,7 @@ def no_trusted_publishing_support(ctx: Context) -> Iterator[Problem]:
 
 def hardcoded_token(ctx: Context) -> Iterator[Problem]:
     for source in ctx.repo.secret_candidates:
-        if "pypi-" not in source.text:
+        if not may_hold_pypi_token(source.text):
             continue
         seen: set[int] = set()
         for pattern in pypi_token_res():

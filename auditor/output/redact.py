@@ -37,6 +37,7 @@ _TOKEN_SHAPES = (("github_pat_", 22), ("ghp_", 30), ("gho_", 30), ("ghu_", 30), 
                  ("ghr_", 30), ("glpat-", 20), ("npm_", 30), ("AKIA", 16), ("ASIA", 16),
                  ("pypi-", 65))
 _TOKEN_PREFIXES = tuple(prefix for prefix, _ in _TOKEN_SHAPES)
+_SHORTEST_PYPI_BODY = dict(_TOKEN_SHAPES)["pypi-"]
 _TOKEN_PREFIX = lazy_re("|".join(_TOKEN_PREFIXES))
 _KEEP = 4  # characters kept after a token's type prefix
 _BODY_LIMIT = 64 * 1024  # a PEM body without an END line is masked up to this far
@@ -46,6 +47,12 @@ _BODY_LIMIT = 64 * 1024  # a PEM body without an END line is masked up to this f
 def pypi_token_res() -> tuple[re.Pattern[str], ...]:
     """The PyPI and TestPyPI token patterns, most specific first (``hardcoded-token``)."""
     return tuple(re.compile(pattern) for pattern in _PYPI_PATTERNS)
+
+
+def may_hold_pypi_token(text: str) -> bool:
+    """A quick test before :func:`pypi_token_res`: ``False`` only when no PyPI token
+    pattern can match (no ``pypi-`` followed by as many token characters as the shortest)."""
+    return "pypi-" in text and _token_follows(text, "pypi-", _SHORTEST_PYPI_BODY)
 
 
 def plausible_pypi_token(text: str) -> bool:
