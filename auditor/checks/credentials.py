@@ -293,9 +293,9 @@ def _release_material(ctx: Context, source: SourceFile) -> bool:
 def credentials_in_url(ctx: Context) -> Iterator[Problem]:
     sources = list(ctx.repo.secret_candidates)
     for source in sources:
-        if "://" not in source.text or not _release_material(ctx, source) or \
-                _USERINFO_RE.search(source.text) is None:
-            continue
+        if "://" not in source.text or _USERINFO_RE.search(source.text) is None or \
+                not _release_material(ctx, source):
+            continue  # the cheap test first: most texts hold no user-info at all
         for match in _URL_RE.finditer(source.text):
             user, password, host, path = match.group(2), match.group(3), match.group(4), \
                 match.group(5) or ""
