@@ -2,9 +2,10 @@
 
 Two things a short-lived command-line process can skip, and a library must not:
 
-- The cyclic garbage collector is turned off before anything is imported: importing typer,
-  PyYAML and the engine creates tens of thousands of objects, none of them garbage, and the
-  collector would traverse them again and again (about 3 ms of a one-file run). The command
+- The cyclic garbage collector is turned off before anything is imported: a run builds
+  many small, acyclic objects and frees them only at its end, and the collector would
+  re-traverse the growing heap again and again (about 3 ms of the imports of a one-file run;
+  16x the corpus took 13.5 s with it, 5.5 s without, at the same peak memory). The command
   line itself (``auditor.cli``) is imported only then.
 - Once the command has finished, the process ends without the interpreter's teardown:
   clearing every module and freeing every object one by one took 14 ms of a 120 ms

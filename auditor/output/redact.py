@@ -52,7 +52,7 @@ def pypi_token_res() -> tuple[re.Pattern[str], ...]:
 def may_hold_pypi_token(text: str) -> bool:
     """A quick test before :func:`pypi_token_res`: ``False`` only when no PyPI token
     pattern can match (no ``pypi-`` followed by as many token characters as the shortest)."""
-    return "pypi-" in text and _token_follows(text, "pypi-", _SHORTEST_PYPI_BODY)
+    return _token_follows(text, "pypi-", _SHORTEST_PYPI_BODY)
 
 
 def plausible_pypi_token(text: str) -> bool:
@@ -106,6 +106,7 @@ def _body_masks(text: str, start: int, end: int) -> list[tuple[int, int, str]]:
 
 # A URL's user-info as the secret pattern reads it: what may follow ``://`` before the ``@``.
 _USERINFO = lazy_re(r"[^\s/@'\"<>]*")
+# The characters of any token shape above.
 _TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 
 
@@ -141,9 +142,8 @@ def _may_hold_secret(text: str) -> bool:
     """A quick, conservative test before the full pattern (which costs ~1 ms to compile,
     and most messages and excerpts hold no secret): ``False`` only when the pattern cannot
     match (``tests/test_properties.py`` checks it against the pattern)."""
-    return any(literal in text and _token_follows(text, literal, length)
-               for literal, length in _TOKEN_SHAPES) or "-----BEGIN" in text or (
-        "://" in text and _password_follows(text))
+    return (any(_token_follows(text, literal, length) for literal, length in _TOKEN_SHAPES)
+            or "-----BEGIN" in text or _password_follows(text))
 
 
 def secret_spans(text: str) -> list[tuple[int, int, str]]:

@@ -12,9 +12,8 @@ code point) and compiles in under a millisecond, on first use (``output.lazyre``
 C loader, never. Before importing PyYAML, this module puts that pattern into ``re``'s cache
 under the reader's pattern string, so the reader's ``re.compile`` finds it there instead of
 compiling; after the import the entry is taken out again, so later callers compile their
-own. If ``re`` keeps its cache differently
-(another Python, or PyYAML already imported), nothing is put there and PyYAML is imported as
-usual: slower, never different.
+own. If ``re`` keeps its cache differently (another Python), or PyYAML is already imported,
+nothing is put there and PyYAML is imported as usual: slower, never different.
 """
 
 import re

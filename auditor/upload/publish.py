@@ -232,6 +232,8 @@ def wrapper_hints(script: str) -> list[re.Match[str]]:
     if not any(word in script for word in _WRAPPER_HINT_WORDS):
         return []
     return list(WRAPPER_HINT_RE.finditer(script))
+
+
 _PY_RE = lazy_re(r"^(?:.*/)?(?:python(?:\d+(?:\.\d+)?)?|py|pypy3?)(?:\.exe)?$")
 _VALUE_OPTIONS = frozenset({"--with", "--from", "--group", "--extra", "--python", "-p",
                             "--project", "--directory", "--package", "--index", "--spec",
